@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! The EL2 physical timer (CNTHP) and the system counter.
+
+use aarch64_cpu::registers::{Readable, Writeable, CNTFRQ_EL0, CNTHP_CTL_EL2, CNTPCT_EL0};
+
+/// Counter frequency in Hz.
+pub fn frequency() -> u64 {
+    CNTFRQ_EL0.get()
+}
+
+/// The physical count.
+pub fn now() -> u64 {
+    // SAFETY: reading the counter has no side effects; the ISB orders it.
+    unsafe { core::arch::asm!("isb") };
+    CNTPCT_EL0.get()
+}
+
+/// Arm the EL2 physical timer to fire `ticks` from now.
+pub fn arm_in(ticks: u64) {
+    // SAFETY: CNTHP_TVAL_EL2 only sets this CPU's EL2 timer deadline.
+    unsafe { core::arch::asm!("msr cnthp_tval_el2, {}", "isb", in(reg) ticks) };
+    CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::SET + CNTHP_CTL_EL2::IMASK::CLEAR);
+}
+
+/// Stop the EL2 physical timer (its level interrupt drops).
+pub fn stop() {
+    CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::CLEAR);
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! Host tool: prints what the hypervisor would discover from a DTB file,
+//! one `key: value` per line, or the error naming what is unsupported
+//! (exit status 1; 2 for a bad command line or an unreadable file).
+//!
+//! Usage: `platform FILE.dtb [--dtb-addr ADDR]`. With `--dtb-addr` the
+//! blob is taken to sit at ADDR and is left out of the usable ranges, as
+//! the hypervisor does with the address it got in x0.
+//!
+//! The tool needs `std`; for a bare-metal target (where the library is
+//! also built) this file compiles to an empty `no_main` program.
+
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() -> std::process::ExitCode {
+    host::main()
+}
+
+#[cfg(not(target_os = "none"))]
+mod host {
+    use platform::{
+        Conduit, ConsoleKind, EnableMethod, GicInfo, Irq, Platform, PsciVersion, Range, Trigger,
+    };
+    use std::process::ExitCode;
+
+    const USAGE: &str = "usage: platform FILE.dtb [--dtb-addr ADDR] (scripts/fetch-dtbs puts sample DTBs in target/dtbs/)";
+
+    pub fn main() -> ExitCode {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let (file, addr) = match args.as_slice() {
+            [file] => (file, None),
+            [file, flag, addr] if flag == "--dtb-addr" => match parse_u64(addr) {
+                Some(a) => (file, Some(a)),
+                None => return usage(&format!("--dtb-addr {addr} is not a number")),
+            },
+            _ => return usage("expected one DTB file"),
+        };
+        let dtb = match std::fs::read(file) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("platform: cannot read {file}: {e}; give the path of a .dtb file (run scripts/fetch-dtbs for samples in target/dtbs/)");
+                return ExitCode::from(2);
+            }
+        };
+        match platform::discover_at(&dtb, addr) {
+            Ok(p) => {
+                print!("{}", report(&p, dtb.len()));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("platform: {file}: {e}");
+                ExitCode::from(1)
+            }
+        }
+    }
+
+    fn usage(why: &str) -> ExitCode {
+        eprintln!("platform: {why}\n{USAGE}");
+        ExitCode::from(2)
+    }
+
+    fn parse_u64(s: &str) -> Option<u64> {
+        match s.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => s.parse().ok(),
+        }
+    }
+
+    fn range(r: &Range) -> String {
+        format!("base {:#x} size {:#x}", r.base, r.size)
+    }
+
+    fn irq(i: &Irq) -> String {
+        let trigger = match i.trigger {
+            Trigger::EdgeRising => "edge-rising",
+            Trigger::EdgeFalling => "edge-falling",
+            Trigger::LevelHigh => "level-high",
+            Trigger::LevelLow => "level-low",
+            Trigger::Unspecified => "unspecified",
+        };
+        format!("{} {trigger}", i.intid)
+    }
+
+    fn opt<T>(v: &Option<T>, f: impl Fn(&T) -> String) -> String {
+        v.as_ref().map_or_else(|| "none".to_string(), f)
+    }
+
+    /// The report, one `key: value` per line.
+    pub fn report(p: &Platform<'_>, file_len: usize) -> String {
+        let mut out = Vec::new();
+        let mut line = |k: &str, v: String| out.push(format!("{k}: {v}"));
+        line("model", p.model.to_string());
+        line("dtb", opt(&p.dtb, range));
+        line("dtb.file-size", format!("{file_len:#x}"));
+        match &p.gic {
+            GicInfo::V2 {
+                gicd,
+                gicc,
+                gich,
+                gicv,
+            } => {
+                line("gic", format!("v2 {}", p.gic_compatible));
+                line("gic.gicd", range(gicd));
+                line("gic.gicc", range(gicc));
+                line("gic.gich", opt(gich, range));
+                line("gic.gicv", opt(gicv, range));
+            }
+            GicInfo::V3 {
+                gicd,
+                redists,
+                redistributor_stride,
+                gicv,
+            } => {
+                line("gic", format!("v3 {}", p.gic_compatible));
+                line("gic.gicd", range(gicd));
+                for (i, r) in redists.iter().enumerate() {
+                    line(&format!("gic.gicr{i}"), range(r));
+                }
+                line(
+                    "gic.redistributor-stride",
+                    opt(redistributor_stride, |s| format!("{s:#x}")),
+                );
+                line("gic.gicv", opt(gicv, range));
+            }
+        }
+        line("gic.maintenance-irq", opt(&p.maintenance_irq, irq));
+        line("cpus", p.cpus.len().to_string());
+        for (i, c) in p.cpus.iter().enumerate() {
+            let how = match c.enable {
+                EnableMethod::Psci => "psci".to_string(),
+                EnableMethod::SpinTable { release_addr } => {
+                    format!("spin-table release-addr {release_addr:#x}")
+                }
+                EnableMethod::Absent => "none".to_string(),
+            };
+            line(
+                &format!("cpu{i}"),
+                format!("{} mpidr {:#x} {how}", c.node, c.mpidr),
+            );
+        }
+        line(
+            "psci",
+            opt(&p.psci, |s| {
+                let conduit = match s.conduit {
+                    Conduit::Smc => "smc",
+                    Conduit::Hvc => "hvc",
+                };
+                let version = match s.version {
+                    PsciVersion::V0_1 => "0.1",
+                    PsciVersion::V0_2 => "0.2",
+                    PsciVersion::V1_0 => "1.0",
+                };
+                format!("{conduit} cpu_on {:#x} version {version}", s.cpu_on)
+            }),
+        );
+        line(
+            "console",
+            opt(&p.console, |c| {
+                let kind = match c.kind {
+                    ConsoleKind::Pl011 => "pl011",
+                    ConsoleKind::Ns16550 => "ns16550",
+                    ConsoleKind::Bcm2835Aux => "bcm2835-aux",
+                    ConsoleKind::Meson => "meson",
+                };
+                format!("{kind} {} {}", c.compatible, c.node)
+            }),
+        );
+        if let Some(c) = &p.console {
+            line("console.base", format!("{:#x}", c.base));
+            line("console.size", format!("{:#x}", c.size));
+            line("console.reg-shift", c.reg_shift.to_string());
+            line("console.reg-io-width", c.reg_io_width.to_string());
+            line("console.irq", opt(&c.irq, irq));
+            line("console.options", c.options.to_string());
+        }
+        for (key, list) in [
+            ("memory", &p.memory[..]),
+            ("reserved", &p.reserved[..]),
+            ("usable", &p.usable[..]),
+        ] {
+            for (i, r) in list.iter().enumerate() {
+                line(&format!("{key}{i}"), range(r));
+            }
+        }
+        line("timer.secure-phys", irq(&p.timer.secure_phys));
+        line("timer.phys", irq(&p.timer.phys));
+        line("timer.virt", irq(&p.timer.virt));
+        line("timer.hyp-phys", irq(&p.timer.hyp_phys));
+        line("timer.hyp-virt", opt(&p.timer.hyp_virt, irq));
+        line("devices", p.devices.len().to_string());
+        for (i, d) in p.devices.iter().enumerate() {
+            let regs: Vec<String> = d
+                .regs
+                .iter()
+                .map(|r| format!("{:#x}+{:#x}", r.base, r.size))
+                .collect();
+            let irqs: Vec<String> = d.irqs.iter().map(|i| irq(&i)).collect();
+            line(
+                &format!("device{i}"),
+                format!(
+                    "{} {} reg {} irq {}",
+                    d.name,
+                    d.compatible,
+                    regs.join(","),
+                    irqs.join(",")
+                ),
+            );
+        }
+        out.iter().map(|l| format!("{l}\n")).collect()
+    }
+}

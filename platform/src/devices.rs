@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! Devices a hypervisor may later hand to a guest: every available node
+//! directly under the root or under a chain of `simple-bus` nodes that has
+//! `reg` and whose interrupts all go to the GIC. The GIC itself is left
+//! out; so are nodes whose interrupts go to another controller.
+//!
+//! The `reg` ranges of all devices share one pool, so a device with many
+//! ranges does not make every entry large; interrupts are read from the
+//! blob on demand ([`IrqList`]).
+
+use crate::error::Error;
+use crate::irq::{gic_interrupts, GicRef, IrqList, Routing};
+use crate::list::List;
+use crate::range::Range;
+use crate::walk::Context;
+use crate::Fdt;
+
+/// Most devices recorded (the largest of the 577 trees in Debian's arm64
+/// kernel package has 67).
+pub const MAX_DEVICES: usize = 128;
+/// Most `reg` ranges over all devices together (largest seen: 76).
+pub const MAX_DEVICE_REGS: usize = 256;
+
+/// One device node, as [`Devices`] hands it out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Device<'a, 'd> {
+    /// The node name, e.g. `pl031@9010000`.
+    pub name: &'a str,
+    /// The first `compatible` string, or `""`.
+    pub compatible: &'a str,
+    /// `reg`, translated to CPU physical addresses.
+    pub regs: &'d [Range],
+    /// The interrupts, as GIC INTIDs.
+    pub irqs: IrqList<'a>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Entry<'a> {
+    name: &'a str,
+    compatible: &'a str,
+    first_reg: u16,
+    regs: u16,
+    irqs: IrqList<'a>,
+}
+
+/// The device list, in tree order.
+#[derive(Clone, Debug, Default)]
+pub struct Devices<'a> {
+    entries: List<Entry<'a>, MAX_DEVICES>,
+    regs: List<Range, MAX_DEVICE_REGS>,
+}
+
+impl<'a> Devices<'a> {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The `i`th device.
+    pub fn get(&self, i: usize) -> Option<Device<'a, '_>> {
+        let e = self.entries.get(i)?;
+        let start = usize::from(e.first_reg);
+        Some(Device {
+            name: e.name,
+            compatible: e.compatible,
+            regs: self
+                .regs
+                .get(start..start + usize::from(e.regs))
+                .unwrap_or(&[]),
+            irqs: e.irqs,
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Device<'a, '_>> {
+        (0..self.len()).map_while(|i| self.get(i))
+    }
+
+    /// Records `ctx` if it is such a device.
+    pub(crate) fn add(
+        &mut self,
+        fdt: &Fdt<'a>,
+        ctx: &Context<'a, '_>,
+        gic: &GicRef,
+    ) -> Result<(), Error<'a>> {
+        let n = ctx.node;
+        if !ctx.on_bus || !n.is_available() || !n.has("reg") || n.offset() == gic.offset {
+            return Ok(());
+        }
+        let Routing::Gic(irqs) = gic_interrupts(fdt, ctx, gic)? else {
+            return Ok(());
+        };
+        let first = self.regs.len();
+        for r in ctx.regs() {
+            let r = r?;
+            if self.regs.push(r).is_err() {
+                self.regs.truncate(first);
+                return Err(Error::TooMany {
+                    what: "device reg ranges",
+                    limit: MAX_DEVICE_REGS,
+                });
+            }
+        }
+        let entry = Entry {
+            name: n.name(),
+            compatible: n.compatible().next().unwrap_or(""),
+            // MAX_DEVICE_REGS fits in u16.
+            first_reg: first as u16,
+            regs: (self.regs.len() - first) as u16,
+            irqs,
+        };
+        self.entries.push(entry).map_err(|_| Error::TooMany {
+            what: "devices",
+            limit: MAX_DEVICES,
+        })
+    }
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! Board discovery from the flattened device tree the boot loader passes in
+//! x0: RAM and what is reserved in it, the CPUs and how to start them, the
+//! GIC, the timer interrupts, the console UART and the devices a guest may
+//! be given.
+//!
+//! This crate owns the reading of the tree and nothing else: no MMIO, no
+//! assembly, no globals, no heap, no atomics. It runs at EL2 before the MMU
+//! and the heap exist, so every list has a fixed capacity (the `MAX_*`
+//! constants); a tree that exceeds one gets [`Error::TooMany`], never a
+//! silently shortened list. A tree the hypervisor cannot drive gets an
+//! [`Error`] whose `Display` names what is missing or unsupported.
+//!
+//! The blob is parsed here rather than with the `fdt` crate (0.1.5): that
+//! crate's nodes do not know their ancestors, and translating `reg` through
+//! every parent's `ranges` and resolving inherited `interrupt-parent` both
+//! need the whole ancestry (see [`walk`]).
+
+#![no_std]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod console;
+pub mod cpus;
+pub mod devices;
+pub mod error;
+pub mod fdt;
+pub mod gic;
+pub mod irq;
+pub mod list;
+pub mod memory;
+pub mod node;
+pub mod range;
+pub mod timer;
+pub mod walk;
+
+pub use console::{ConsoleInfo, ConsoleKind};
+pub use cpus::{Conduit, Cpu, EnableMethod, Psci, PsciVersion, MAX_CPUS};
+pub use devices::{Device, Devices, MAX_DEVICES, MAX_DEVICE_REGS};
+pub use error::Error;
+pub use fdt::{dtb_size, Fdt, MAX_DTB_SIZE};
+pub use gic::{GicInfo, MAX_REDIST_REGIONS};
+pub use irq::{Irq, IrqList, Trigger};
+pub use list::List;
+pub use memory::{MAX_MEMORY, MAX_RESERVED};
+pub use range::Range;
+pub use timer::TimerInfo;
+
+/// Most usable ranges: every reserved range and the blob can split one RAM
+/// range, and there is room for 15 [`Platform::exclude`] calls more.
+pub const MAX_USABLE: usize = MAX_MEMORY + MAX_RESERVED + 16;
+const _: () = assert!(MAX_MEMORY <= MAX_USABLE);
+
+/// What the hypervisor needs to know about the board.
+#[derive(Clone, Debug)]
+pub struct Platform<'a> {
+    /// The root `model` (or `""`).
+    pub model: &'a str,
+    /// The blob itself, if its physical address is known.
+    pub dtb: Option<Range>,
+    /// RAM, as the `memory` nodes list it (empty ranges left out).
+    pub memory: List<Range, MAX_MEMORY>,
+    /// `/memreserve/` entries, then `/reserved-memory` children's `reg`.
+    pub reserved: List<Range, MAX_RESERVED>,
+    /// RAM minus `reserved`, minus the blob, minus whatever
+    /// [`exclude`](Self::exclude) removed: sorted and disjoint.
+    pub usable: List<Range, MAX_USABLE>,
+    /// The available CPUs, in tree order.
+    pub cpus: List<Cpu<'a>, MAX_CPUS>,
+    pub psci: Option<Psci>,
+    pub gic: GicInfo,
+    /// The `compatible` that identified the GIC.
+    pub gic_compatible: &'a str,
+    /// The GIC's maintenance interrupt (a PPI), if it has one.
+    pub maintenance_irq: Option<Irq>,
+    pub timer: TimerInfo,
+    /// `None` if `/chosen` names no console: the hypervisor boots silent.
+    pub console: Option<ConsoleInfo<'a>>,
+    pub devices: Devices<'a>,
+}
+
+impl<'a> Platform<'a> {
+    /// Removes `r` (e.g. the hypervisor's own image) from `usable`.
+    pub fn exclude(&mut self, r: Range) -> Result<(), Error<'a>> {
+        range::subtract(&mut self.usable, r).map_err(|_| Error::TooMany {
+            what: "usable memory ranges",
+            limit: MAX_USABLE,
+        })
+    }
+}
+
+/// Discovers the board from `dtb`, taking the slice's address as the
+/// blob's physical address (true at EL2 with the MMU off, or under an
+/// identity map) so that `usable` leaves the blob out.
+pub fn discover(dtb: &[u8]) -> Result<Platform<'_>, Error<'_>> {
+    discover_at(dtb, Some(dtb.as_ptr() as u64))
+}
+
+/// [`discover`], with the blob's physical address given (`None`: the
+/// caller will exclude the blob itself, or it is not in RAM).
+pub fn discover_at(dtb: &[u8], dtb_addr: Option<u64>) -> Result<Platform<'_>, Error<'_>> {
+    let fdt = Fdt::new(dtb)?;
+    let mut found_gic = None;
+    walk::walk(&fdt, &mut |ctx| {
+        if found_gic.is_none() {
+            found_gic = gic::parse(&fdt, ctx)?;
+        }
+        Ok(())
+    })?;
+    let gic = found_gic.ok_or(Error::NoGic)?;
+    let stdout = console::stdout_path(&fdt)?;
+
+    let mut reserved: List<Range, MAX_RESERVED> = List::new();
+    for r in fdt.reservations().filter(|r| r.size != 0) {
+        reserved.push(r).map_err(|_| Error::TooMany {
+            what: "reserved memory ranges",
+            limit: MAX_RESERVED,
+        })?;
+    }
+    let mut memory = List::new();
+    let mut cpus: List<Cpu<'_>, MAX_CPUS> = List::new();
+    let (mut psci, mut timer, mut console) = (None, None, None);
+    let mut devices = Devices::default();
+    walk::walk(&fdt, &mut |ctx| {
+        memory::parse_memory(ctx, &mut memory)?;
+        memory::parse_reserved(ctx, &mut reserved)?;
+        if let Some(cpu) = cpus::parse_cpu(ctx)? {
+            if cpus.iter().any(|c| c.mpidr == cpu.mpidr) {
+                return Err(Error::BadMpidr {
+                    node: cpu.node,
+                    mpidr: cpu.mpidr,
+                    duplicate: true,
+                });
+            }
+            cpus.push(cpu).map_err(|_| Error::TooMany {
+                what: "CPUs",
+                limit: MAX_CPUS,
+            })?;
+        }
+        if psci.is_none() {
+            psci = cpus::parse_psci(ctx)?;
+        }
+        if timer.is_none() {
+            timer = timer::parse(&fdt, ctx, &gic.id)?;
+        }
+        if let Some(path) = stdout.as_ref().filter(|p| ctx.path_is(p.base, p.sub)) {
+            console = Some(console::parse(&fdt, ctx, &gic.id, path)?);
+        }
+        devices.add(&fdt, ctx, &gic.id)
+    })?;
+
+    if let (Some(path), None) = (&stdout, &console) {
+        return Err(Error::NoSuchConsole { path: path.base });
+    }
+    if memory.is_empty() {
+        return Err(Error::NoMemory);
+    }
+    if cpus.is_empty() {
+        return Err(Error::NoCpus);
+    }
+    if psci.is_none() {
+        if let Some(cpu) = cpus.iter().find(|c| c.enable == EnableMethod::Psci) {
+            return Err(Error::NoPsci { node: cpu.node });
+        }
+    }
+    let timer = timer.ok_or(Error::NoTimer)?;
+
+    let dtb = dtb_addr.map(|base| Range::new(base, fdt.total_size() as u64));
+    let mut usable = List::new();
+    for r in memory.iter() {
+        let _ = usable.push(*r); // cannot fail: MAX_MEMORY <= MAX_USABLE
+    }
+    range::normalize(&mut usable);
+    let mut platform = Platform {
+        model: fdt.root().str_prop("model").unwrap_or(""),
+        dtb,
+        memory,
+        reserved,
+        usable,
+        cpus,
+        psci,
+        gic: gic.info,
+        gic_compatible: gic.compatible,
+        maintenance_irq: gic.maintenance_irq,
+        timer,
+        console,
+        devices,
+    };
+    for r in reserved.iter().chain(dtb.iter()) {
+        platform.exclude(*r)?;
+    }
+    Ok(platform)
+}
+
+/// The console alone, for reporting why [`discover`] failed: read even
+/// from a tree the hypervisor cannot otherwise use (its interrupt is not).
+pub fn find_console(dtb: &[u8]) -> Option<ConsoleInfo<'_>> {
+    let fdt = Fdt::new(dtb).ok()?;
+    let path = console::stdout_path(&fdt).ok()??;
+    let mut found = None;
+    walk::walk(&fdt, &mut |ctx| {
+        if found.is_none() && ctx.path_is(path.base, path.sub) {
+            found = console::parse_registers(ctx, &path).ok();
+        }
+        Ok(())
+    })
+    .ok()?;
+    found
+}
+
+/// The PSCI firmware alone, so that a failed boot can still power off.
+pub fn find_psci(dtb: &[u8]) -> Option<Psci> {
+    let fdt = Fdt::new(dtb).ok()?;
+    let mut found = None;
+    walk::walk(&fdt, &mut |ctx| {
+        if found.is_none() {
+            found = cpus::parse_psci(ctx).ok().flatten();
+        }
+        Ok(())
+    })
+    .ok()?;
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    /// `Platform` is built on the EL2 boot stack: keep it under 20 KiB
+    /// (it is about 18 KiB, most of it the device list).
+    #[test]
+    fn platform_fits_a_boot_stack() {
+        assert!(core::mem::size_of::<crate::Platform<'_>>() <= 20 * 1024);
+    }
+}

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! The hypervisor boots at EL2 on QEMU virt with each GIC version, brings up
+//! every CPU, passes its GIC/timer self-test and powers the board off; and a
+//! board it cannot drive gets a clear error, not a hang.
+
+use std::process::Command;
+use std::time::Duration;
+
+use system_tests::{boot, root, Run};
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn check_boot(gic: &str, smp: usize) -> Run {
+    let n = smp.to_string();
+    let run = boot(&["--gic", gic, "--smp", &n], LIMIT);
+    let ctx = || format!("--gic {gic} --smp {smp}:\n{}", run.output);
+    assert_eq!(
+        run.status,
+        Some(0),
+        "QEMU did not exit 0 within {LIMIT:?}: {}",
+        ctx()
+    );
+    let want_gic = format!("gic: v{}", &gic[1..]);
+    assert!(run.has(&want_gic), "no '{want_gic}' line: {}", ctx());
+    for cpu in 0..smp {
+        let tag = format!("[cpu{cpu}] cpu{cpu} up at EL2");
+        assert_eq!(
+            run.lines_with(&tag).len(),
+            1,
+            "'{tag}' not printed once: {}",
+            ctx()
+        );
+    }
+    let pairs = smp * (smp - 1);
+    let sgi = format!("SGI matrix: {pairs}/{pairs} round trips between {smp} CPUs");
+    assert!(run.has(&sgi), "no '{sgi}': {}", ctx());
+    let timer = format!("EL2 timer: {smp}/{smp} CPUs");
+    assert!(run.has(&timer), "no '{timer}': {}", ctx());
+    assert_eq!(
+        run.lines_with("EL2 timer interrupt after").len(),
+        smp,
+        "{}",
+        ctx()
+    );
+    assert!(run.has("self-test PASSED"), "{}", ctx());
+    assert!(!run.has("FATAL"), "{}", ctx());
+    assert!(run.has("powering off"), "{}", ctx());
+    run
+}
+
+#[test]
+fn gicv3_four_cpus() {
+    check_boot("v3", 4);
+}
+
+#[test]
+fn gicv3_one_cpu() {
+    check_boot("v3", 1);
+}
+
+#[test]
+fn gicv2_four_cpus() {
+    check_boot("v2", 4);
+}
+
+#[test]
+fn gicv2_one_cpu() {
+    check_boot("v2", 1);
+}
+
+/// QEMU's own device tree for the v3 board, minus its GIC node.
+fn dtb_without_gic() -> std::path::PathBuf {
+    let dir = root().join("target/system-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dtb = dir.join("virt-no-gic.dtb");
+    let st = Command::new("qemu-system-aarch64")
+        .arg("-M")
+        .arg(format!(
+            "virt,virtualization=on,gic-version=3,dumpdtb={}",
+            dtb.display()
+        ))
+        .args(["-cpu", "max", "-smp", "2", "-m", "1G", "-nographic"])
+        .status()
+        .expect("qemu-system-aarch64 (Debian package qemu-system-arm)");
+    assert!(st.success());
+    let node = Command::new("fdtget")
+        .args(["-l"])
+        .arg(&dtb)
+        .arg("/")
+        .output()
+        .expect("fdtget (Debian package device-tree-compiler)");
+    let names = String::from_utf8(node.stdout).unwrap();
+    let intc = names
+        .lines()
+        .find(|n| n.starts_with("intc@"))
+        .expect("QEMU DT has an intc@ node");
+    let st = Command::new("fdtput")
+        .args(["-r"])
+        .arg(&dtb)
+        .arg(format!("/{intc}"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    dtb
+}
+
+#[test]
+fn no_gic_gives_a_clear_error() {
+    let dtb = dtb_without_gic();
+    let run = boot(&["--dtb", dtb.to_str().unwrap(), "--smp", "2"], LIMIT);
+    assert_eq!(
+        run.status,
+        Some(0),
+        "QEMU did not power off:\n{}",
+        run.output
+    );
+    let err = run.lines_with("cannot drive this board");
+    assert_eq!(err.len(), 1, "{}", run.output);
+    assert!(err[0].contains("interrupt controller"), "{}", run.output);
+}
