@@ -69,3 +69,10 @@ build_hyp() {
 need_qemu() {
     need_pkgs qemu-system-aarch64:qemu-system-arm
 }
+
+# build_selftest: the conformance guest, into build/selftest.bin.
+build_selftest() {
+    pick_cross_toolchain
+    RUSTC="$RUSTC_X" CARGO_X="$CARGO_X" BUILD="$BUILD" bash "$ROOT/guests/selftest/build.sh" \
+        || die "building the conformance guest failed (see above)"
+}

@@ -15,7 +15,7 @@
 //! EnableGrp1 and EOImodeNS in the non-secure view, EnableGrp0 and EOImodeS
 //! (which then governs every interrupt) without the extensions.
 
-use crate::lines::{self, ICENABLER, ICPENDR, ISACTIVER, ISENABLER, ISPENDR};
+use crate::lines::{self, ICACTIVER, ICENABLER, ICPENDR, ISACTIVER, ISENABLER, ISPENDR};
 use crate::lr::{decode_v2, encode_v2};
 use crate::mmio::Mmio;
 use crate::{arch, check_cpus, hcr_value, not_special};
@@ -236,6 +236,10 @@ impl Gic for GicV2 {
 
     fn is_active(&self, intid: IntId) -> bool {
         lines::read_bit(&self.gicd, ISACTIVER, intid)
+    }
+
+    fn clear_active(&self, intid: IntId) {
+        lines::write_bit(&self.gicd, ICACTIVER, intid);
     }
 
     /// Remembers an SGI's source CPU for EOIR/DIR: deactivate an SGI before

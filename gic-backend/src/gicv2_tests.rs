@@ -204,6 +204,9 @@ fn priority_pending_and_active() {
     assert!(r.gic.is_pending(45) && !r.gic.is_pending(44));
     r.d.write32(lines::ISACTIVER + 8, 1);
     assert!(r.gic.is_active(64) && !r.gic.is_active(65) && !r.gic.is_active(45));
+    r.d.write32(lines::ICACTIVER + 8, 0); // init cleared everything
+    r.gic.clear_active(66);
+    assert_eq!(r.d.read32(lines::ICACTIVER + 8), 1 << 2);
 }
 
 #[test]

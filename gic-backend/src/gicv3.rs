@@ -9,7 +9,7 @@
 //! EnableGrp0, EnableGrp1 and ARE; in the non-secure view they are
 //! EnableGrp1, EnableGrp1A and ARE_NS. Writing all three suits both.
 
-use crate::lines::{self, ICENABLER, ICPENDR, ISACTIVER, ISENABLER, ISPENDR};
+use crate::lines::{self, ICACTIVER, ICENABLER, ICPENDR, ISACTIVER, ISENABLER, ISPENDR};
 use crate::lr::{decode_v3, encode_v3};
 use crate::mmio::Mmio;
 use crate::redist::{typer_affinity, Redist};
@@ -264,6 +264,10 @@ impl<S: SysRegs> Gic for GicV3<S> {
 
     fn is_active(&self, intid: IntId) -> bool {
         lines::read_bit(&self.bank(intid), ISACTIVER, intid)
+    }
+
+    fn clear_active(&self, intid: IntId) {
+        lines::write_bit(&self.bank(intid), ICACTIVER, intid);
     }
 
     fn acknowledge(&self) -> Option<IntId> {

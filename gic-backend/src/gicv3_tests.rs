@@ -250,6 +250,9 @@ fn sgi_and_ppi_registers_go_to_the_calling_cpus_frame() {
         !r.gic.is_pending(16),
         "CPU 0's SGI frame has nothing pending"
     );
+    r.sgi_frame(1).write32(lines::ICACTIVER, 0); // init cleared everything
+    r.on(CPU1).gic.clear_active(27);
+    assert_eq!(r.sgi_frame(1).read32(lines::ICACTIVER), 1 << 27);
 }
 
 #[test]

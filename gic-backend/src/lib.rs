@@ -136,6 +136,9 @@ pub trait Gic: Sync {
     fn set_pending(&self, intid: IntId, pending: bool);
     fn is_pending(&self, intid: IntId) -> bool;
     fn is_active(&self, intid: IntId) -> bool;
+    /// Deactivate through the distributor (ICACTIVER): unlike `deactivate`,
+    /// any CPU may do this for an SPI, whichever CPU acknowledged it.
+    fn clear_active(&self, intid: IntId);
 
     /// Acknowledge the highest-priority pending interrupt on this CPU;
     /// `None` for a spurious read. On GICv2 an acknowledged SGI must be

@@ -1,4 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
+//! Host tests: the FDT writer here, each module in `tests/`.
+
+mod bundle;
+mod desc;
+mod dtc;
+mod guest_dt;
+mod image;
+mod layout;
+
 use crate::fdt_writer::FdtWriter;
 
 #[test]

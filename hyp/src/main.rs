@@ -14,13 +14,17 @@ extern crate alloc;
 mod arch;
 mod board;
 mod console;
+mod guest;
 mod heap;
+mod hvc;
 mod irq;
+mod report;
 mod selftest;
 mod smp;
 mod trap;
+mod vcpu;
 
-use core::sync::atomic::{AtomicBool, Ordering::*};
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering::*};
 
 use arch::smccc;
 use gic_backend::Trigger;
@@ -28,6 +32,11 @@ use platform::Range;
 
 /// Set by the boot CPU once every CPU has been started.
 static ALL_STARTED: AtomicBool = AtomicBool::new(false);
+/// What the secondaries do after the self-test: wait, run the guest, idle.
+static NEXT: AtomicU8 = AtomicU8::new(NEXT_WAIT);
+const NEXT_WAIT: u8 = 0;
+const NEXT_GUEST: u8 = 1;
+const NEXT_IDLE: u8 = 2;
 
 /// The device tree blob at `pa`, as a slice. The MMU is off or the map is
 /// the identity, so the physical address is the address.
@@ -90,6 +99,20 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     arch::irq_enable();
     selftest::run();
     let pass = selftest::report();
+    if pass {
+        match guest::create(board) {
+            Ok(Some(g)) => {
+                NEXT.store(NEXT_GUEST, Release);
+                arch::sev();
+                arch::irq_disable();
+                vcpu::run(g, 0);
+            }
+            Ok(None) => log::info!("no guest bundle (initrd): nothing to run"),
+            Err(e) => log::error!("cannot start the guest: {e}"),
+        }
+    }
+    NEXT.store(NEXT_IDLE, Release);
+    arch::sev();
     power_off(pass)
 }
 
@@ -102,6 +125,15 @@ extern "C" fn secondary_main(cpu: usize) -> ! {
     selftest::wait_until(10_000, || ALL_STARTED.load(Acquire));
     arch::irq_enable();
     selftest::run();
+    while NEXT.load(Acquire) == NEXT_WAIT {
+        arch::wfe();
+    }
+    if NEXT.load(Acquire) == NEXT_GUEST {
+        if let Some(g) = guest::get() {
+            arch::irq_disable();
+            vcpu::run(g, cpu);
+        }
+    }
     loop {
         arch::wfi();
     }

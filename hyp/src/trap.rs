@@ -3,13 +3,28 @@
 //! ones that should never happen.
 
 use crate::arch::exception::{Syndrome, TrapFrame, Vector};
-use crate::{arch, console, irq};
+use crate::{arch, console, guest, irq, vcpu};
 
 /// Dispatch one exception. Called from the vectors with the saved context.
 pub fn handle(frame: &mut TrapFrame, vector: Vector) {
     match vector {
-        Vector::CurrentIrq | Vector::LowerIrq => irq::handle(),
+        Vector::CurrentIrq => irq::handle(),
+        Vector::LowerIrq => vcpu::irq_exit(),
+        Vector::LowerSync => vcpu::sync_exit(frame),
+        Vector::LowerAsync(_) => {
+            // Nothing routes FIQs or SErrors to a guest on purpose: note it
+            // once and let the guest go on.
+            static LOGGED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+            if !LOGGED.swap(true, core::sync::atomic::Ordering::Relaxed) {
+                log::warn!("{} (ESR {:#x}), ignored (logged once)", vector.name(), Syndrome::read().esr);
+            }
+        }
         _ => fatal(frame, vector),
+    }
+    if matches!(vector, Vector::LowerIrq | Vector::LowerSync | Vector::LowerAsync(_)) {
+        if let Some(g) = guest::get() {
+            vcpu::before_entry(g, arch::cpu_index());
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //! blob on demand ([`IrqList`]).
 
 use crate::error::Error;
+use crate::fdt::cstr;
 use crate::irq::{gic_interrupts, GicRef, IrqList, Routing};
 use crate::list::List;
 use crate::range::Range;
@@ -28,6 +29,10 @@ pub struct Device<'a, 'd> {
     pub name: &'a str,
     /// The first `compatible` string, or `""`.
     pub compatible: &'a str,
+    /// The raw `compatible` property: NUL-terminated strings, most specific
+    /// first (empty if the node has none). A guest's copy of the node gets
+    /// exactly these bytes.
+    pub compatibles: &'a [u8],
     /// `reg`, translated to CPU physical addresses.
     pub regs: &'d [Range],
     /// The interrupts, as GIC INTIDs.
@@ -37,7 +42,9 @@ pub struct Device<'a, 'd> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Entry<'a> {
     name: &'a str,
-    compatible: &'a str,
+    /// The raw property; the first string is derived on demand so that the
+    /// entry (and the boot-stack `Platform`) stays as small as it was.
+    compatibles: &'a [u8],
     first_reg: u16,
     regs: u16,
     irqs: IrqList<'a>,
@@ -65,7 +72,8 @@ impl<'a> Devices<'a> {
         let start = usize::from(e.first_reg);
         Some(Device {
             name: e.name,
-            compatible: e.compatible,
+            compatible: cstr(e.compatibles).unwrap_or(""),
+            compatibles: e.compatibles,
             regs: self
                 .regs
                 .get(start..start + usize::from(e.regs))
@@ -105,7 +113,7 @@ impl<'a> Devices<'a> {
         }
         let entry = Entry {
             name: n.name(),
-            compatible: n.compatible().next().unwrap_or(""),
+            compatibles: n.prop("compatible").map_or(&[][..], |p| p.value),
             // MAX_DEVICE_REGS fits in u16.
             first_reg: first as u16,
             regs: (self.regs.len() - first) as u16,

@@ -59,11 +59,17 @@ pub struct Platform<'a> {
     pub model: &'a str,
     /// The blob itself, if its physical address is known.
     pub dtb: Option<Range>,
+    /// `/chosen/bootargs` (the hypervisor's options), or `""`.
+    pub bootargs: &'a str,
+    /// What the boot loader loaded as the initrd (`/chosen/linux,initrd-start`
+    /// up to `linux,initrd-end`, each a 32- or 64-bit value): the guest
+    /// bundle. `None` if there is none or it is empty.
+    pub initrd: Option<Range>,
     /// RAM, as the `memory` nodes list it (empty ranges left out).
     pub memory: List<Range, MAX_MEMORY>,
     /// `/memreserve/` entries, then `/reserved-memory` children's `reg`.
     pub reserved: List<Range, MAX_RESERVED>,
-    /// RAM minus `reserved`, minus the blob, minus whatever
+    /// RAM minus `reserved`, minus the blob and the initrd, minus whatever
     /// [`exclude`](Self::exclude) removed: sorted and disjoint.
     pub usable: List<Range, MAX_USABLE>,
     /// The available CPUs, in tree order.
@@ -110,6 +116,7 @@ pub fn discover_at(dtb: &[u8], dtb_addr: Option<u64>) -> Result<Platform<'_>, Er
     })?;
     let gic = found_gic.ok_or(Error::NoGic)?;
     let stdout = console::stdout_path(&fdt)?;
+    let (bootargs, initrd) = chosen(&fdt)?;
 
     let mut reserved: List<Range, MAX_RESERVED> = List::new();
     for r in fdt.reservations().filter(|r| r.size != 0) {
@@ -175,6 +182,8 @@ pub fn discover_at(dtb: &[u8], dtb_addr: Option<u64>) -> Result<Platform<'_>, Er
     let mut platform = Platform {
         model: fdt.root().str_prop("model").unwrap_or(""),
         dtb,
+        bootargs,
+        initrd,
         memory,
         reserved,
         usable,
@@ -187,10 +196,60 @@ pub fn discover_at(dtb: &[u8], dtb_addr: Option<u64>) -> Result<Platform<'_>, Er
         console,
         devices,
     };
-    for r in reserved.iter().chain(dtb.iter()) {
+    for r in reserved.iter().chain(dtb.iter()).chain(initrd.iter()) {
         platform.exclude(*r)?;
     }
     Ok(platform)
+}
+
+/// `/chosen/bootargs` and the initrd range from `/chosen`.
+fn chosen<'a>(fdt: &Fdt<'a>) -> Result<(&'a str, Option<Range>), Error<'a>> {
+    let Some(chosen) = fdt.root().child("chosen") else {
+        return Ok(("", None));
+    };
+    let bootargs = match chosen.prop("bootargs") {
+        None => "",
+        Some(p) if p.value.is_empty() => "",
+        Some(p) => p.str().ok_or(Error::BadProperty {
+            node: "chosen",
+            prop: "bootargs",
+            why: "is not one NUL-terminated UTF-8 string",
+        })?,
+    };
+    let bound = |prop: &'static str| -> Result<Option<u64>, Error<'a>> {
+        let Some(p) = chosen.prop(prop) else {
+            return Ok(None);
+        };
+        p.u64().map(Some).ok_or(Error::BadProperty {
+            node: "chosen",
+            prop,
+            why: "is not a 32- or 64-bit value",
+        })
+    };
+    let initrd = match (bound("linux,initrd-start")?, bound("linux,initrd-end")?) {
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(Error::MissingProperty {
+                node: "chosen",
+                prop: "linux,initrd-end",
+            })
+        }
+        (None, Some(_)) => {
+            return Err(Error::MissingProperty {
+                node: "chosen",
+                prop: "linux,initrd-start",
+            })
+        }
+        (Some(start), Some(end)) if end < start => {
+            return Err(Error::BadProperty {
+                node: "chosen",
+                prop: "linux,initrd-end",
+                why: "is below linux,initrd-start",
+            })
+        }
+        (Some(start), Some(end)) => Some(Range::new(start, end - start)).filter(|r| r.size != 0),
+    };
+    Ok((bootargs, initrd))
 }
 
 /// The console alone, for reporting why [`discover`] failed: read even

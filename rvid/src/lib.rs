@@ -1,3 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
-//! (being written: the rVIC/rVID core)
+//! The rVID and the VM-level interrupt controller (`docs/rvic-abi.md`).
+//!
+//! [`Rvid`] owns the input table: each input's trigger, line and route to a
+//! (vCPU, untrusted INTID). [`Vm`] owns one [`rvic::Rvic`] per vCPU and one
+//! [`Rvid`] behind locks, the MPIDR → vCPU table and the counters. It is the
+//! hypervisor's single entry point: [`Vm::hypercall`] for every rVIC and rVID
+//! call, [`Vm::set_input_line`] and [`Vm::set_trusted_level`] for the sources
+//! the hypervisor owns. Memory is allocated in [`Vm::new`] only.
 #![no_std]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate self as rvid;
+#[cfg(test)]
+extern crate std;
+
+mod counters;
+mod distributor;
+#[cfg(test)]
+mod tests;
+mod vcpu_set;
+mod vm;
+
+pub use counters::Counters;
+pub use distributor::{LineEffect, Route, Rvid, Trigger};
+pub use rvic;
+pub use vcpu_set::VcpuSet;
+pub use vm::{ConfigError, HvcResult, Resampled, Source, Vm, VmConfig};

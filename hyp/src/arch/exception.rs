@@ -5,7 +5,7 @@ use aarch64_cpu::registers::{Readable, ESR_EL2, FAR_EL2};
 
 /// The interrupted context, as vectors.S lays it out on the EL2 stack.
 #[repr(C)]
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct TrapFrame {
     pub x: [u64; 31],
     pub elr: u64,
@@ -26,7 +26,9 @@ pub enum Vector {
     LowerSync,
     /// IRQ while the guest ran.
     LowerIrq,
-    /// Anything else: SP_EL0 vectors, FIQ, SError, AArch32.
+    /// FIQ or SError while the guest ran (AArch64 or AArch32).
+    LowerAsync(u64),
+    /// Anything else: SP_EL0 vectors, FIQ or SError at EL2.
     Unexpected(u64),
 }
 
@@ -35,8 +37,9 @@ impl Vector {
         match kind {
             4 => Vector::CurrentSync,
             5 => Vector::CurrentIrq,
-            8 => Vector::LowerSync,
-            9 => Vector::LowerIrq,
+            8 | 12 => Vector::LowerSync,
+            9 | 13 => Vector::LowerIrq,
+            10 | 11 | 14 | 15 => Vector::LowerAsync(kind),
             k => Vector::Unexpected(k),
         }
     }
@@ -47,10 +50,11 @@ impl Vector {
             Vector::CurrentIrq => "IRQ at EL2",
             Vector::LowerSync => "synchronous exception from the guest",
             Vector::LowerIrq => "IRQ from the guest",
+            Vector::LowerAsync(10 | 14) => "FIQ from the guest",
+            Vector::LowerAsync(_) => "SError from the guest",
             Vector::Unexpected(0..=3) => "exception on SP_EL0 at EL2",
-            Vector::Unexpected(6 | 10) => "FIQ",
-            Vector::Unexpected(7 | 11) => "SError",
-            Vector::Unexpected(_) => "exception from AArch32",
+            Vector::Unexpected(6) => "FIQ at EL2",
+            Vector::Unexpected(_) => "SError at EL2",
         }
     }
 }

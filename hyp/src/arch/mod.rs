@@ -5,9 +5,11 @@
 
 pub mod cache;
 pub mod exception;
+pub mod guest;
 pub mod mmu;
 pub mod secondary;
 pub mod smccc;
+pub mod stage2;
 
 pub mod timer;
 
@@ -78,6 +80,12 @@ pub fn mpidr() -> u64 {
 pub fn irq_enable() {
     // SAFETY: changes only this CPU's PSTATE.I.
     unsafe { core::arch::asm!("msr daifclr, #2") }
+}
+
+/// Mask IRQs at EL2 on this CPU.
+pub fn irq_disable() {
+    // SAFETY: changes only this CPU's PSTATE.I.
+    unsafe { core::arch::asm!("msr daifset, #2") }
 }
 
 /// Wait for an interrupt (or an event, with the caller's loop).

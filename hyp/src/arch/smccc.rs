@@ -37,3 +37,4 @@ pub fn call(conduit: Conduit, fid: u32, a1: u64, a2: u64, a3: u64) -> u64 {
 }
 
 pub const PSCI_SYSTEM_OFF: u32 = 0x8400_0008;
+pub const PSCI_SYSTEM_RESET: u32 = 0x8400_0009;

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! What the hypervisor prints about a guest run: per-vCPU exits, hypercalls
+//! by function, interrupts injected, kicks and aborts.
+
+extern crate alloc;
+
+use alloc::string::String;
+use core::fmt::Write;
+use core::sync::atomic::Ordering::Relaxed;
+
+use rvid::rvic::Call;
+
+use crate::guest::{Exit, Guest};
+
+/// Print every vCPU's counters.
+pub fn counters(g: &Guest) {
+    for (cpu, v) in g.vcpus.iter().enumerate() {
+        let s = &v.stats;
+        let mut exits = String::new();
+        for (name, n) in Exit::NAMES.iter().zip(&s.exits) {
+            let _ = write!(exits, " {name}={}", n.load(Relaxed));
+        }
+        log::info!(
+            "vcpu{cpu} exits:{exits} | virq raised={} kicks sent={} aborts={}",
+            s.injected.load(Relaxed),
+            s.kicks.load(Relaxed),
+            s.aborts.load(Relaxed)
+        );
+        let c = g.vm.counters(cpu);
+        let mut calls = String::new();
+        for call in Call::ALL.into_iter().filter(|&call| c.calls[call as usize] != 0) {
+            let _ = write!(calls, " {call:?}={}", c.calls[call as usize]);
+        }
+        log::info!(
+            "vcpu{cpu} hypercalls:{calls} unsupported={} | acks={} merged={} dropped(vm)={}",
+            c.unsupported,
+            c.acks,
+            c.merged,
+            c.dropped
+        );
+    }
+}
