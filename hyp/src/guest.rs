@@ -17,7 +17,10 @@ use guest_loader::{Bundle, GuestDesc, GuestDevice, ImageHeader, Layout};
 use platform::Range;
 use spin::Once;
 
-use crate::arch::{cache, stage2::{Mem, Stage2}};
+use crate::arch::{
+    cache,
+    stage2::{Mem, Stage2},
+};
 use crate::board::Board;
 
 /// Where guest RAM starts in the guest's physical address space.
@@ -49,9 +52,15 @@ pub struct Options {
 
 impl Options {
     fn parse(bootargs: &str) -> Result<Options, &'static str> {
-        let mut o = Options { delivery: Delivery::Vi, trap_wfi: true, mem_mib: 512 };
+        let mut o = Options {
+            delivery: Delivery::Vi,
+            trap_wfi: true,
+            mem_mib: 512,
+        };
         for arg in bootargs.split_ascii_whitespace() {
-            let Some((k, v)) = arg.split_once('=') else { continue };
+            let Some((k, v)) = arg.split_once('=') else {
+                continue;
+            };
             match (k, v) {
                 ("rvhyp.delivery", "vi") => o.delivery = Delivery::Vi,
                 ("rvhyp.delivery", "lr") => o.delivery = Delivery::Lr,
@@ -106,8 +115,9 @@ pub enum Exit {
 
 impl Exit {
     pub const COUNT: usize = 8;
-    pub const NAMES: [&'static str; Self::COUNT] =
-        ["hvc", "smc", "dabt", "iabt", "wfi", "sysreg", "irq", "other"];
+    pub const NAMES: [&'static str; Self::COUNT] = [
+        "hvc", "smc", "dabt", "iabt", "wfi", "sysreg", "irq", "other",
+    ];
 }
 
 pub struct Vcpu {
@@ -160,18 +170,29 @@ impl Guest {
 /// if the loader gave no bundle (the hypervisor then only self-tests).
 pub fn create(board: &Board) -> Result<Option<&'static Guest>, &'static str> {
     let p = &board.platform;
-    let Some(initrd) = p.initrd else { return Ok(None) };
+    let Some(initrd) = p.initrd else {
+        return Ok(None);
+    };
     // SAFETY: the loader put the bundle there; discovery excluded it from
     // usable memory so nothing else is placed on it; the EL2 map covers RAM.
-    let bytes = unsafe { core::slice::from_raw_parts(initrd.base as *const u8, initrd.size as usize) };
-    let bundle = Bundle::parse(bytes).map_err(|_| "the initrd is not a guest bundle (make one with scripts/mkguest)")?;
+    let bytes =
+        unsafe { core::slice::from_raw_parts(initrd.base as *const u8, initrd.size as usize) };
+    let bundle = Bundle::parse(bytes)
+        .map_err(|_| "the initrd is not a guest bundle (make one with scripts/mkguest)")?;
     let options = Options::parse(p.bootargs)?;
-    let header = ImageHeader::parse(bundle.kernel).map_err(|_| "the bundle's kernel is not an arm64 Image")?;
+    let header = ImageHeader::parse(bundle.kernel)
+        .map_err(|_| "the bundle's kernel is not an arm64 Image")?;
 
     let size = options.mem_mib << 20;
     let ram_pa = carve(p, size).ok_or("not enough free RAM for the guest (rvhyp.guest_mem)")?;
-    let layout = Layout::plan(RAM_IPA, size, &header, bundle.kernel.len(), bundle.initrd.map(|i| i.len()))
-        .map_err(|_| "the guest kernel and initrd do not fit in guest RAM")?;
+    let layout = Layout::plan(
+        RAM_IPA,
+        size,
+        &header,
+        bundle.kernel.len(),
+        bundle.initrd.map(|i| i.len()),
+    )
+    .map_err(|_| "the guest kernel and initrd do not fit in guest RAM")?;
 
     // Devices: the console, then the other assigned kinds, in tree order.
     let console = p.console.as_ref().map(|c| c.base);
@@ -193,7 +214,10 @@ pub fn create(board: &Board) -> Result<Option<&'static Guest>, &'static str> {
                 continue;
             }
             irqs.push((inputs.len() as u32, !irq.is_level()));
-            inputs.push(InputLine { spi: irq.intid, level: irq.is_level() });
+            inputs.push(InputLine {
+                spi: irq.intid,
+                level: irq.is_level(),
+            });
         }
         irqs_of.push(irqs);
     }
@@ -204,7 +228,12 @@ pub fn create(board: &Board) -> Result<Option<&'static Guest>, &'static str> {
     let guest_devices: Vec<GuestDevice> = devices
         .iter()
         .enumerate()
-        .map(|(i, d)| GuestDevice { name: d.name, compatible: d.compatibles, regs: &regs_of[i], irqs: &irqs_of[i] })
+        .map(|(i, d)| GuestDevice {
+            name: d.name,
+            compatible: d.compatibles,
+            regs: &regs_of[i],
+            irqs: &irqs_of[i],
+        })
         .collect();
     let ncpus = board.ncpus;
     let dtb = guest_loader::guest_dt(&GuestDesc {
@@ -234,7 +263,8 @@ pub fn create(board: &Board) -> Result<Option<&'static Guest>, &'static str> {
 
     // Stage 2: RAM, and each assigned device's registers, page by page.
     let mut s2 = Stage2::new();
-    s2.map(RAM_IPA, ram_pa, size, Mem::Ram).map_err(|_| "stage-2 map of guest RAM failed")?;
+    s2.map(RAM_IPA, ram_pa, size, Mem::Ram)
+        .map_err(|_| "stage-2 map of guest RAM failed")?;
     for regs in &regs_of {
         for &(base, len) in regs {
             let start = base & !0xfff;
@@ -246,8 +276,16 @@ pub fn create(board: &Board) -> Result<Option<&'static Guest>, &'static str> {
     }
 
     let mpidrs: Vec<u64> = (0..ncpus as u64).collect();
-    let triggers: Vec<rvid::Trigger> =
-        inputs.iter().map(|l| if l.level { rvid::Trigger::Level } else { rvid::Trigger::Edge }).collect();
+    let triggers: Vec<rvid::Trigger> = inputs
+        .iter()
+        .map(|l| {
+            if l.level {
+                rvid::Trigger::Level
+            } else {
+                rvid::Trigger::Edge
+            }
+        })
+        .collect();
     let vm = rvid::Vm::new(rvid::VmConfig {
         mpidrs: &mpidrs,
         trusted: T,
@@ -260,7 +298,14 @@ pub fn create(board: &Board) -> Result<Option<&'static Guest>, &'static str> {
     // The physical lines: trigger as the host tree says, on CPU 0 until
     // the guest MAPs them elsewhere.
     for l in &inputs {
-        board.gic.set_trigger(l.spi, if l.level { Trigger::Level } else { Trigger::Edge });
+        board.gic.set_trigger(
+            l.spi,
+            if l.level {
+                Trigger::Level
+            } else {
+                Trigger::Edge
+            },
+        );
         board.gic.route(l.spi, board.cpu(0));
         board.gic.enable(l.spi);
     }

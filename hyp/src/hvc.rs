@@ -54,9 +54,12 @@ pub fn handle(g: &Guest, cpu: usize, frame: &mut TrapFrame) {
     }
     // PSCI's 32-bit IDs behave as the 64-bit ones, arguments truncated.
     let (fid64, x1, x2, x3) = match fid {
-        f if f & SMC32_BIT == 0 && (0x8400_0001..=0x8400_0005).contains(&f) => {
-            (f | SMC32_BIT, x1 as u32 as u64, x2 as u32 as u64, x3 as u32 as u64)
-        }
+        f if f & SMC32_BIT == 0 && (0x8400_0001..=0x8400_0005).contains(&f) => (
+            f | SMC32_BIT,
+            x1 as u32 as u64,
+            x2 as u32 as u64,
+            x3 as u32 as u64,
+        ),
         f => (f, x1, x2, x3),
     };
     let r0 = match fid64 {
@@ -92,18 +95,24 @@ pub fn handle(g: &Guest, cpu: usize, frame: &mut TrapFrame) {
 
 /// A vCPU by the MPIDR a guest passes (affinity fields only).
 fn vcpu_of(g: &Guest, mpidr: u64) -> Option<usize> {
-    g.vm.vcpu_of(mpidr & rvid::rvic::AFFINITY_MASK).filter(|_| mpidr & !rvid::rvic::AFFINITY_MASK == 0)
+    g.vm.vcpu_of(mpidr & rvid::rvic::AFFINITY_MASK)
+        .filter(|_| mpidr & !rvid::rvic::AFFINITY_MASK == 0)
 }
 
 fn cpu_on(g: &Guest, target: u64, entry: u64, context: u64) -> u64 {
-    let Some(t) = vcpu_of(g, target) else { return INVALID_PARAMETERS };
+    let Some(t) = vcpu_of(g, target) else {
+        return INVALID_PARAMETERS;
+    };
     if !g.in_ram(entry) {
         return INVALID_ADDRESS;
     }
     let v = &g.vcpus[t];
     v.entry.store(entry, Relaxed);
     v.context.store(context, Relaxed);
-    match v.power.compare_exchange(power::OFF, power::ON_PENDING, AcqRel, Acquire) {
+    match v
+        .power
+        .compare_exchange(power::OFF, power::ON_PENDING, AcqRel, Acquire)
+    {
         Ok(_) => {
             let mut set = VcpuSet::EMPTY;
             set.insert(t);
@@ -131,9 +140,16 @@ fn affinity_info(g: &Guest, target: u64, level: u64) -> u64 {
 fn system(g: &Guest, fid: u32) -> u64 {
     report::counters(g);
     let off = fid == PSCI_SYSTEM_OFF;
-    log::info!("guest asked for system {}", if off { "off" } else { "reset" });
+    log::info!(
+        "guest asked for system {}",
+        if off { "off" } else { "reset" }
+    );
     if let Some((conduit, _)) = board::get().psci() {
-        let f = if off { smccc::PSCI_SYSTEM_OFF } else { smccc::PSCI_SYSTEM_RESET };
+        let f = if off {
+            smccc::PSCI_SYSTEM_OFF
+        } else {
+            smccc::PSCI_SYSTEM_RESET
+        };
         smccc::call(conduit, f, 0, 0, 0);
     }
     crate::arch::park()
@@ -154,7 +170,10 @@ fn interrupt_call(g: &Guest, cpu: usize, frame: &mut TrapFrame, fid: u32) {
     frame.x[..4].copy_from_slice(&r.regs);
     if let Some(res) = r.resampled.filter(|res| !res.asserted) {
         match res.source {
-            Source::Trusted { intid: VTIMER_INTID, .. } => b.gic.deactivate(b.platform.timer.virt.intid),
+            Source::Trusted {
+                intid: VTIMER_INTID,
+                ..
+            } => b.gic.deactivate(b.platform.timer.virt.intid),
             Source::Trusted { .. } => {}
             Source::Input(n) => {
                 if g.inputs[n].level {
@@ -183,10 +202,15 @@ fn interrupt_call(g: &Guest, cpu: usize, frame: &mut TrapFrame, fid: u32) {
 fn sample_level_source(g: &Guest, cpu: usize, intid: u64) -> VcpuSet {
     let b = board::get();
     if intid == VTIMER_INTID as u64 {
-        return g.vm.set_trusted_level(cpu, VTIMER_INTID, hw::vtimer_asserted()).unwrap_or_default();
+        return g
+            .vm
+            .set_trusted_level(cpu, VTIMER_INTID, hw::vtimer_asserted())
+            .unwrap_or_default();
     }
     for (n, line) in g.inputs.iter().enumerate().filter(|(_, l)| l.level) {
-        let routed_here = g.vm.route(n).is_some_and(|r| r.vcpu == cpu && r.intid as u64 == intid);
+        let routed_here =
+            g.vm.route(n)
+                .is_some_and(|r| r.vcpu == cpu && r.intid as u64 == intid);
         if routed_here {
             return g.vm.set_input_line(n, b.gic.is_pending(line.spi));
         }

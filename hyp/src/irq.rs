@@ -57,11 +57,15 @@ fn guest_source(g: &guest::Guest, id: IntId) -> bool {
     let cpu = crate::arch::cpu_index();
     if id == b.platform.timer.virt.intid {
         // Held active until RESAMPLE; the rVIC sees a level source.
-        let kick = g.vm.set_trusted_level(cpu, guest::VTIMER_INTID, true).unwrap_or_default();
+        let kick =
+            g.vm.set_trusted_level(cpu, guest::VTIMER_INTID, true)
+                .unwrap_or_default();
         vcpu::kick(g, kick);
         return false;
     }
-    let Some(n) = g.input_of(id) else { return unexpected(id) };
+    let Some(n) = g.input_of(id) else {
+        return unexpected(id);
+    };
     let kick = g.vm.set_input_line(n, true);
     vcpu::kick(g, kick);
     // Edge: one assertion, done. Level: held active until RESAMPLE.

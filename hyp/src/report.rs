@@ -28,7 +28,10 @@ pub fn counters(g: &Guest) {
         );
         let c = g.vm.counters(cpu);
         let mut calls = String::new();
-        for call in Call::ALL.into_iter().filter(|&call| c.calls[call as usize] != 0) {
+        for call in Call::ALL
+            .into_iter()
+            .filter(|&call| c.calls[call as usize] != 0)
+        {
             let _ = write!(calls, " {call:?}={}", c.calls[call as usize]);
         }
         log::info!(

@@ -14,14 +14,22 @@ pub fn handle(frame: &mut TrapFrame, vector: Vector) {
         Vector::LowerAsync(_) => {
             // Nothing routes FIQs or SErrors to a guest on purpose: note it
             // once and let the guest go on.
-            static LOGGED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+            static LOGGED: core::sync::atomic::AtomicBool =
+                core::sync::atomic::AtomicBool::new(false);
             if !LOGGED.swap(true, core::sync::atomic::Ordering::Relaxed) {
-                log::warn!("{} (ESR {:#x}), ignored (logged once)", vector.name(), Syndrome::read().esr);
+                log::warn!(
+                    "{} (ESR {:#x}), ignored (logged once)",
+                    vector.name(),
+                    Syndrome::read().esr
+                );
             }
         }
         _ => fatal(frame, vector),
     }
-    if matches!(vector, Vector::LowerIrq | Vector::LowerSync | Vector::LowerAsync(_)) {
+    if matches!(
+        vector,
+        Vector::LowerIrq | Vector::LowerSync | Vector::LowerAsync(_)
+    ) {
         if let Some(g) = guest::get() {
             vcpu::before_entry(g, arch::cpu_index());
         }

@@ -22,7 +22,8 @@ pub fn run(g: &'static Guest, cpu: usize) -> ! {
     let b = board::get();
     hw::init_cpu(g.vttbr, cpu as u64, g.options.trap_wfi);
     if g.options.delivery == Delivery::Lr {
-        b.gic.set_virtual_interface(true, MaintenanceEnables::default());
+        b.gic
+            .set_virtual_interface(true, MaintenanceEnables::default());
     }
     let vtimer = b.platform.timer.virt.intid;
     b.gic.set_trigger(vtimer, Trigger::Level);
@@ -41,7 +42,10 @@ pub fn run(g: &'static Guest, cpu: usize) -> ! {
 fn wait_for_power_on(g: &Guest, cpu: usize) -> (u64, u64) {
     let v = &g.vcpus[cpu];
     loop {
-        if v.power.compare_exchange(power::ON_PENDING, power::ON, AcqRel, Acquire).is_ok() {
+        if v.power
+            .compare_exchange(power::ON_PENDING, power::ON, AcqRel, Acquire)
+            .is_ok()
+        {
             return (v.entry.load(Acquire), v.context.load(Acquire));
         }
         arch::wfi();
@@ -141,7 +145,11 @@ fn set_line(g: &Guest, cpu: usize, want: bool) {
         Delivery::Vi => hw::set_vi(want),
         Delivery::Lr => {
             let lr = if want {
-                ListReg { vintid: LR_VINTID, state: LrState::Pending, ..ListReg::EMPTY }
+                ListReg {
+                    vintid: LR_VINTID,
+                    state: LrState::Pending,
+                    ..ListReg::EMPTY
+                }
             } else {
                 ListReg::EMPTY
             };

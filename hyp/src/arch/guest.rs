@@ -90,7 +90,11 @@ fn set_hcr(v: u64) {
 /// Assert or deassert the virtual IRQ line through HCR_EL2.VI.
 pub fn set_vi(asserted: bool) {
     let hcr = mrs!("hcr_el2");
-    let new = if asserted { hcr | HCR_VI } else { hcr & !HCR_VI };
+    let new = if asserted {
+        hcr | HCR_VI
+    } else {
+        hcr & !HCR_VI
+    };
     if new != hcr {
         set_hcr(new);
     }
