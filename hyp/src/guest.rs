@@ -3,6 +3,10 @@
 //! in memory (the host device tree's initrd), then run by every CPU, vCPU i
 //! pinned to physical CPU i.
 //!
+//! Guest RAM is identity-mapped (IPA = PA): devices passed through to the
+//! guest do DMA with the addresses the guest gives them, and there is no
+//! SMMU between them and memory.
+//!
 //! Owns: guest RAM and its stage-2 map, the rVIC/rVID controller
 //! (`rvid::Vm`), which physical interrupt feeds which rVID input, the
 //! delivery options, and each vCPU's power state and counters.
@@ -23,8 +27,6 @@ use crate::arch::{
 };
 use crate::board::Board;
 
-/// Where guest RAM starts in the guest's physical address space.
-pub const RAM_IPA: u64 = 0x4000_0000;
 /// rVIC sizes: T trusted INTIDs, U untrusted (and U rVID inputs).
 pub const T: u32 = 32;
 pub const U: u32 = 64;
@@ -186,7 +188,7 @@ pub fn create(board: &Board) -> Result<Option<&'static Guest>, &'static str> {
     let size = options.mem_mib << 20;
     let ram_pa = carve(p, size).ok_or("not enough free RAM for the guest (rvhyp.guest_mem)")?;
     let layout = Layout::plan(
-        RAM_IPA,
+        ram_pa,
         size,
         &header,
         bundle.kernel.len(),
@@ -237,7 +239,7 @@ pub fn create(board: &Board) -> Result<Option<&'static Guest>, &'static str> {
         .collect();
     let ncpus = board.ncpus;
     let dtb = guest_loader::guest_dt(&GuestDesc {
-        ram: (RAM_IPA, size),
+        ram: (ram_pa, size),
         vcpus: ncpus,
         bootargs: bundle.bootargs,
         initrd: layout.initrd,
@@ -252,18 +254,17 @@ pub fn create(board: &Board) -> Result<Option<&'static Guest>, &'static str> {
 
     // Copy the images in, and make them visible to a guest running with
     // its MMU and caches off.
-    let to_pa = |ipa: u64| ram_pa + (ipa - RAM_IPA);
-    copy(to_pa(layout.kernel), bundle.kernel);
+    copy(layout.kernel, bundle.kernel);
     if let (Some((ipa, _)), Some(data)) = (layout.initrd, bundle.initrd) {
-        copy(to_pa(ipa), data);
+        copy(ipa, data);
     }
-    copy(to_pa(layout.dtb), &dtb);
+    copy(layout.dtb, &dtb);
     // SAFETY: invalidating the instruction caches has no memory effects.
     unsafe { core::arch::asm!("ic ialluis", "dsb ish", "isb") };
 
     // Stage 2: RAM, and each assigned device's registers, page by page.
     let mut s2 = Stage2::new();
-    s2.map(RAM_IPA, ram_pa, size, Mem::Ram)
+    s2.map(ram_pa, ram_pa, size, Mem::Ram)
         .map_err(|_| "stage-2 map of guest RAM failed")?;
     for regs in &regs_of {
         for &(base, len) in regs {
@@ -320,7 +321,7 @@ pub fn create(board: &Board) -> Result<Option<&'static Guest>, &'static str> {
         })
         .collect();
     log::info!(
-        "guest: {} MiB RAM at {:#x} (IPA {RAM_IPA:#x}), kernel {} KiB, initrd {} KiB, {} device(s), {} rVID input(s), delivery {:?}, WFI {}",
+        "guest: {} MiB RAM at {:#x}, kernel {} KiB, initrd {} KiB, {} device(s), {} rVID input(s), delivery {:?}, WFI {}",
         options.mem_mib,
         ram_pa,
         bundle.kernel.len() / 1024,
@@ -336,7 +337,7 @@ pub fn create(board: &Board) -> Result<Option<&'static Guest>, &'static str> {
         options,
         vcpus,
         inputs,
-        ram: Range::new(RAM_IPA, size),
+        ram: Range::new(ram_pa, size),
         abort_logged: AtomicBool::new(false),
     });
     g.vcpus[0].entry.store(layout.kernel, Relaxed);
