@@ -12,7 +12,7 @@ const LIMIT: Duration = Duration::from_secs(120);
 
 fn check_boot(gic: &str, smp: usize) -> Run {
     let n = smp.to_string();
-    let run = boot(&["--gic", gic, "--smp", &n], LIMIT);
+    let run = boot(&["--guest", "none", "--gic", gic, "--smp", &n], LIMIT);
     let ctx = || format!("--gic {gic} --smp {smp}:\n{}", run.output);
     assert_eq!(
         run.status,
@@ -107,7 +107,17 @@ fn dtb_without_gic() -> std::path::PathBuf {
 #[test]
 fn no_gic_gives_a_clear_error() {
     let dtb = dtb_without_gic();
-    let run = boot(&["--dtb", dtb.to_str().unwrap(), "--smp", "2"], LIMIT);
+    let run = boot(
+        &[
+            "--guest",
+            "none",
+            "--dtb",
+            dtb.to_str().unwrap(),
+            "--smp",
+            "2",
+        ],
+        LIMIT,
+    );
     assert_eq!(
         run.status,
         Some(0),

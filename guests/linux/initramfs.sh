@@ -43,7 +43,7 @@ fi
 
 stamp=$OUT.stamp
 hash=$(cat "$GUEST_DIR/initramfs.sh" "$GUEST_DIR/lib.sh" \
-	   "$GUEST_DIR/rootfs/init" "$deb" | sha256sum | cut -d' ' -f1)
+	   "$GUEST_DIR/rootfs/init" "$GUEST_DIR/rootfs/etc/inittab" "$deb" | sha256sum | cut -d' ' -f1)
 if [ $force -eq 0 ] && [ -f "$OUT" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
 	log "up to date: $OUT"
 	exit 0
@@ -76,6 +76,7 @@ dir /mnt 0755 0 0
 file /bin/busybox $busybox 0755 0 0
 slink /bin/sh busybox 0777 0 0
 file /init $GUEST_DIR/rootfs/init 0755 0 0
+file /etc/inittab $GUEST_DIR/rootfs/etc/inittab 0644 0 0
 LIST
 "$tool" -t 0 "$tmp/list" | gzip -9n >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

@@ -52,9 +52,11 @@ pub fn handle(g: &Guest, cpu: usize, frame: &mut TrapFrame) {
     if rvid::Vm::owns(fid.into()) {
         return interrupt_call(g, cpu, frame, fid);
     }
-    // PSCI's 32-bit IDs behave as the 64-bit ones, arguments truncated.
+    // The 32-bit IDs of the PSCI calls that also have 64-bit ones
+    // (CPU_SUSPEND, CPU_ON, AFFINITY_INFO) behave as those, arguments
+    // truncated. CPU_OFF and the others exist only as 32-bit IDs.
     let (fid64, x1, x2, x3) = match fid {
-        f if f & SMC32_BIT == 0 && (0x8400_0001..=0x8400_0005).contains(&f) => (
+        f if f & SMC32_BIT == 0 && [1, 3, 4].contains(&(f & 0xffff)) && f >> 16 == 0x8400 => (
             f | SMC32_BIT,
             x1 as u32 as u64,
             x2 as u32 as u64,
@@ -90,7 +92,9 @@ pub fn handle(g: &Guest, cpu: usize, frame: &mut TrapFrame) {
         PSCI_SYSTEM_OFF | PSCI_SYSTEM_RESET => system(g, fid64),
         _ => NOT_SUPPORTED,
     };
-    frame.x[0] = r0;
+    // The result is x0; unused result registers are zero (the ABI's rule,
+    // applied to every call this hypervisor answers).
+    frame.x[..4].copy_from_slice(&[r0, 0, 0, 0]);
 }
 
 /// A vCPU by the MPIDR a guest passes (affinity fields only).

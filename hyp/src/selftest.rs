@@ -57,7 +57,7 @@ pub fn run() {
     for t in (0..MAX_CPUS).filter(|&t| t != me && online & (1 << t) != 0) {
         let want = PONGS[me].load(Acquire) + 1;
         board::get().gic.send_sgi(sgi::PING, board::get().cpu(t));
-        if wait_until(100, || PONGS[me].load(Acquire) >= want) {
+        if wait_until(1000, || PONGS[me].load(Acquire) >= want) {
             PAIRS_OK.fetch_add(1, AcqRel);
         } else {
             PAIRS_FAILED.fetch_add(1, AcqRel);
@@ -74,7 +74,7 @@ pub fn run() {
     let f = timer::frequency();
     let start = timer::now();
     timer::arm_in(f / 1000);
-    if wait_until(100, || TIMER_FIRED[me].load(Acquire)) {
+    if wait_until(1000, || TIMER_FIRED[me].load(Acquire)) {
         let us = (timer::now() - start) * 1_000_000 / f;
         log::info!("EL2 timer interrupt after {us} us (asked for 1000)");
         if us >= 1000 {

@@ -173,6 +173,13 @@ pub fn kick(g: &Guest, set: rvid::VcpuSet) {
 pub fn power_off_self(g: &Guest, cpu: usize, frame: &mut TrapFrame) {
     g.vcpus[cpu].power.store(power::OFF, Release);
     set_line(g, cpu, false);
+    // The timer this vCPU may have held (active, awaiting a RESAMPLE that
+    // will never come) is released, and its level line dropped, so the
+    // vCPU starts clean when it comes back.
+    hw::stop_vtimer();
+    let b = board::get();
+    b.gic.clear_active(b.platform.timer.virt.intid);
+    let _ = g.vm.set_trusted_level(cpu, guest::VTIMER_INTID, false);
     let (entry, context) = wait_for_power_on(g, cpu);
     hw::reset_vcpu(frame, entry, context);
 }

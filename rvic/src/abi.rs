@@ -56,7 +56,7 @@ impl Call {
     ];
 
     /// The call an SMCCC function ID names. Only W0 counts: SMCCC passes the
-    /// function ID there, so bits [63:32] of x0 are ignored.
+    /// function ID there, so bits 63..32 of x0 are ignored.
     pub fn from_fid(fid: u64) -> Option<Call> {
         let fid = fid as u32;
         let index = match fid {
@@ -93,7 +93,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The status word returned in x0: bits [7:0] reason, bits [15:8] argument.
+    /// The status word returned in x0: bits 7..0 reason, bits 15..8 argument.
     pub const fn status(self) -> u64 {
         let (reason, arg) = match self {
             Error::Parameter(arg) => (1, arg),

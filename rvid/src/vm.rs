@@ -28,6 +28,19 @@
 //! reads the new flag or receives the kick. Holds are O(1), a few dozen
 //! instructions: bit operations on one word, no loop over INTIDs or inputs.
 //! Counters are relaxed atomics, updated outside the locks.
+//!
+//! # Where the ABI is silent
+//!
+//! * The function ID is W0 (SMCCC); any other ID, SMC32 ones included, gets
+//!   NOT_SUPPORTED. Argument registers a call does not use are ignored.
+//! * Arguments are checked in order: a bad target and a bad INTID together
+//!   give INVALID_CPU(0). A target must equal a vCPU's affinity value; a
+//!   value with bits outside [`AFFINITY_MASK`] names no vCPU.
+//! * Sources (inputs, trusted lines) set pending on a disabled instance too;
+//!   only a guest's SIGNAL is refused with DISABLED.
+//! * RESAMPLE of an untrusted INTID needs a level input routed to it on the
+//!   caller, else ERROR_PARAMETER(0). Trigger rules and exclusive routes:
+//!   see [`Rvid`].
 
 use crate::counters::{bump, Cells};
 use crate::{Counters, LineEffect, Route, Rvid, Trigger, VcpuSet};

@@ -86,3 +86,83 @@ pub fn boot(args: &[&str], limit: Duration) -> Run {
         elapsed: start.elapsed(),
     }
 }
+
+/// An interactive run: type into the guest's console and watch it.
+pub struct Console {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    out: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Console {
+    /// Start `scripts/run ARGS` with the console on a pipe.
+    pub fn start(args: &[&str]) -> Console {
+        build();
+        let mut child = Command::new(root().join("scripts/run"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = out.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Console { child, stdin, out }
+    }
+
+    /// Everything printed so far.
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
+    }
+
+    /// Wait until the output after byte `from` contains `needle`; the
+    /// position after it, or `None` at the time limit.
+    pub fn wait_for(&self, needle: &str, from: usize, limit: Duration) -> Option<usize> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            let out = self.output();
+            if let Some(i) = out.get(from..).and_then(|s| s.find(needle)) {
+                return Some(from + i + needle.len());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Type `text` as a person would: one byte at a time.
+    pub fn type_text(&mut self, text: &str) {
+        use std::io::Write;
+        for b in text.bytes() {
+            self.stdin.write_all(&[b]).unwrap();
+            self.stdin.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Wait for the run to end; its exit status (`None`: killed at `limit`).
+    pub fn finish(mut self, limit: Duration) -> Option<i32> {
+        let start = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st.code();
+            }
+            if start.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

@@ -105,9 +105,7 @@ pub fn set_vi(asserted: bool) {
 /// `x0 = arg`, every other register zero.
 pub fn reset_vcpu(frame: &mut TrapFrame, entry: u64, arg: u64) {
     msr!("sctlr_el1", SCTLR_EL1_RESET);
-    msr!("cntv_ctl_el0", 0u64);
-    // SAFETY: barrier only.
-    unsafe { core::arch::asm!("isb") };
+    stop_vtimer();
     frame.x = [0; 31];
     frame.x[0] = arg;
     frame.elr = entry;
@@ -134,6 +132,13 @@ pub fn enter(frame: &mut TrapFrame) -> ! {
             options(noreturn)
         )
     }
+}
+
+/// Disable the guest's virtual timer (its output drops).
+pub fn stop_vtimer() {
+    msr!("cntv_ctl_el0", 0u64);
+    // SAFETY: barrier only.
+    unsafe { core::arch::asm!("isb") };
 }
 
 /// The guest's virtual timer output: enabled, condition met, not masked.

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! The random-call burst: every vCPU at once makes [`CALLS`] calls from the
+//! xorshift generator (rVIC/rVID with wild arguments, harmless PSCI/SMCCC
+//! queries, random IDs; nothing that powers anything off). The hypervisor
+//! must survive: afterwards VERSION still answers on every vCPU and, once
+//! the guest has reset all interrupt state, SIGNAL/ACKNOWLEDGE still work.
+
+use selftest::abi::*;
+use selftest::ensure;
+use selftest::fuzz::{Rng, Scope};
+use selftest::report::Outcome;
+
+use super::*;
+use crate::{arch, mailbox};
+
+pub const CALLS: u64 = 2000;
+const SEED: u64 = 0x5eed_2020_0103;
+/// How long all the calls may take (µs).
+const BURST_TIME: u64 = 30_000_000;
+
+/// Make `count` random calls from `seed` on this vCPU.
+pub fn calls(seed: u64, count: u64) {
+    let Some(ctx) = CTX.get() else { return };
+    let scope = Scope {
+        mpidrs: ctx.info.mpidrs(),
+        t: ctx.t,
+        u: ctx.u,
+    };
+    let mut rng = Rng::new(seed);
+    for _ in 0..count {
+        let (fid, args) = scope.call(&mut rng);
+        arch::hvc(fid, args);
+    }
+}
+
+pub fn run(ctx: &Ctx) {
+    let n = ctx.n();
+    check(
+        format_args!("{CALLS} random calls on each of {n} vCPUs at once: every vCPU comes back"),
+        burst(ctx),
+    );
+    check(
+        format_args!("after the burst, rVIC and rVID VERSION still answer 0.3 on every vCPU"),
+        versions(ctx),
+    );
+    check(
+        format_args!("after the burst, every vCPU re-ENABLEs and all INTIDs can be masked, cleared and unmapped"),
+        reset(ctx),
+    );
+    check(
+        format_args!(
+            "after the burst, SIGNAL between every pair of vCPUs is acknowledged exactly once"
+        ),
+        delivery::matrix(ctx),
+    );
+}
+
+fn burst(ctx: &Ctx) -> Outcome {
+    for cpu in 1..ctx.n() {
+        mailbox::post_burst(cpu, SEED + cpu as u64, CALLS);
+    }
+    calls(SEED, CALLS);
+    for cpu in 1..ctx.n() {
+        ensure!(
+            mailbox::wait(cpu, BURST_TIME).is_some(),
+            "vCPU {cpu} did not finish its calls"
+        );
+    }
+    Ok(())
+}
+
+fn versions(ctx: &Ctx) -> Outcome {
+    for cpu in 0..ctx.n() {
+        for fid in [RVIC_VERSION, RVID_VERSION] {
+            let c = mailbox::call_on(cpu, fid, [0; 3]);
+            c.ok_or(selftest::msg!("vCPU {cpu} did not answer"))?
+                .expect(SUCCESS, ABI_VERSION)?;
+        }
+    }
+    Ok(())
+}
+
+fn reset(ctx: &Ctx) -> Outcome {
+    arch::vtimer_ctl(0);
+    for cpu in 0..ctx.n() {
+        let c = mailbox::call_on(cpu, RVIC_ENABLE, [0; 3]);
+        c.ok_or(selftest::msg!("vCPU {cpu} did not answer"))?
+            .expect(SUCCESS, 0)?;
+        for intid in 0..ctx.intids() {
+            ok(RVIC_SET_MASKED, [ctx.mpidr(cpu), intid, 0])?;
+            ok(RVIC_CLEAR_PENDING, [ctx.mpidr(cpu), intid, 0])?;
+        }
+    }
+    for input in 0..ctx.u {
+        ok(RVID_UNMAP, [input, 0, 0])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! The EL1 virtual timer as the rVIC's level source on a trusted INTID
+//! (27 by the spec, read from the device tree): it fires repeatedly with
+//! RESAMPLE and CLEAR_MASKED between, RESAMPLE while it is still asserted
+//! makes it pending again, and once disabled and RESAMPLEd it stays quiet.
+
+use selftest::abi::*;
+use selftest::dt::LEVEL_HIGH;
+use selftest::ensure;
+use selftest::report::Outcome;
+
+use super::*;
+use crate::arch;
+
+const PERIOD_US: u64 = 5_000;
+const FIRES: u32 = 5;
+const CTL_ENABLE: u64 = 1;
+
+fn arm(us: u64) {
+    arch::vtimer_cval(arch::counter() + us * arch::counter_freq() / 1_000_000);
+}
+
+pub fn run(ctx: &Ctx) {
+    let Some((intid, flags)) = ctx.info.vtimer else {
+        let why = selftest::msg!("the timer node has no third interrupt on the rvic");
+        check(
+            format_args!("device tree: the virtual timer's rVIC INTID"),
+            Err(why),
+        );
+        return;
+    };
+    check(
+        format_args!(
+            "device tree: the virtual timer is rVIC INTID 27, level (got {intid}, flags {flags})"
+        ),
+        match (intid, flags) {
+            (27, LEVEL_HIGH) => Ok(()),
+            _ => Err(selftest::msg!("expected <27 4>")),
+        },
+    );
+    let x = u64::from(intid);
+    check(
+        format_args!("virtual timer (INTID {x}) fires {FIRES} times with RESAMPLE and CLEAR_MASKED between; RESAMPLE while asserted re-pends it"),
+        fires(ctx, x),
+    );
+    check(
+        format_args!("virtual timer stays quiet once disabled and RESAMPLEd"),
+        quiet(ctx, x),
+    );
+    arch::vtimer_ctl(0);
+}
+
+fn fires(ctx: &Ctx, x: u64) -> Outcome {
+    let me = ctx.me();
+    arch::vtimer_ctl(0);
+    ok(RVIC_SET_MASKED, [me, x, 0])?;
+    ok(RVIC_CLEAR_PENDING, [me, x, 0])?;
+    ok(RVIC_RESAMPLE, [x, 0, 0])?;
+    let a = acks(0, x);
+    arm(PERIOD_US);
+    arch::vtimer_ctl(CTL_ENABLE);
+    ok(RVIC_CLEAR_MASKED, [me, x, 0])?;
+    for k in 1..=FIRES {
+        ensure!(
+            wait_for(ARRIVAL, || acks(0, x) >= a + k),
+            "fire {k}: INTID {x} was not acknowledged"
+        );
+        ensure!(
+            acks(0, x) == a + k,
+            "fire {k}: {} acknowledgements",
+            acks(0, x) - a
+        );
+        if k == FIRES {
+            break;
+        }
+        if k == 1 {
+            // The deadline has passed and the timer is enabled: still asserted.
+            ok(RVIC_RESAMPLE, [x, 0, 0])?;
+            ensure!(
+                wait_for(ARRIVAL, || pending(me, x)),
+                "RESAMPLE with the timer still asserted left INTID {x} not pending"
+            );
+        } else {
+            arm(PERIOD_US);
+            ok(RVIC_RESAMPLE, [x, 0, 0])?;
+        }
+        ok(RVIC_CLEAR_MASKED, [me, x, 0])?;
+    }
+    Ok(())
+}
+
+fn quiet(ctx: &Ctx, x: u64) -> Outcome {
+    let me = ctx.me();
+    arch::vtimer_ctl(0);
+    ok(RVIC_RESAMPLE, [x, 0, 0])?;
+    ok(RVIC_CLEAR_MASKED, [me, x, 0])?;
+    let a = acks(0, x);
+    ensure!(
+        holds_for(4 * PERIOD_US, || acks(0, x) == a),
+        "INTID {x} was delivered after the timer was disabled"
+    );
+    expect(RVIC_IS_PENDING, [me, x, 0], SUCCESS, 0)?;
+    ok(RVIC_SET_MASKED, [me, x, 0])
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! The conformance guest (guests/selftest) checks the rVIC/rVID ABI end to
+//! end on real traps: on GICv2 and GICv3, with 1 and 4 vCPUs, with both
+//! ways of raising the virtual IRQ line.
+
+use std::time::Duration;
+
+use system_tests::boot;
+
+const LIMIT: Duration = Duration::from_secs(300);
+
+fn conformance(gic: &str, smp: usize, delivery: &str) {
+    let n = smp.to_string();
+    let args = [
+        "--guest",
+        "selftest",
+        "--gic",
+        gic,
+        "--smp",
+        &n,
+        "--delivery",
+        delivery,
+    ];
+    let run = boot(&args, LIMIT);
+    let ctx = format!("scripts/run {}:\n{}", args.join(" "), run.output);
+    let last = run
+        .output
+        .lines()
+        .filter(|l| l.contains(" passed, "))
+        .last();
+    let last = last.unwrap_or_else(|| panic!("no 'N passed, M failed' line: {ctx}"));
+    let (passed, failed) = last
+        .split_once(" passed, ")
+        .and_then(|(p, f)| {
+            Some((
+                p.trim().parse::<u32>().ok()?,
+                f.split_whitespace().next()?.parse::<u32>().ok()?,
+            ))
+        })
+        .unwrap_or_else(|| panic!("malformed summary '{last}': {ctx}"));
+    assert_eq!(failed, 0, "{failed} check(s) failed: {ctx}");
+    assert!(passed >= 20, "only {passed} checks ran: {ctx}");
+    assert!(run.lines_with("not ok").is_empty(), "{ctx}");
+    assert!(!run.has("FATAL") && !run.has("PANIC"), "{ctx}");
+    assert_eq!(run.status, Some(0), "scripts/run did not exit 0: {ctx}");
+    // The hypervisor's per-vCPU counters are printed at power-off.
+    for cpu in 0..smp {
+        assert!(
+            run.has(&format!("vcpu{cpu} exits:")),
+            "no counters for vcpu{cpu}: {ctx}"
+        );
+    }
+}
+
+#[test]
+fn gicv3_four_vcpus_vi() {
+    conformance("v3", 4, "vi");
+}
+
+#[test]
+fn gicv3_four_vcpus_lr() {
+    conformance("v3", 4, "lr");
+}
+
+#[test]
+fn gicv3_one_vcpu_vi() {
+    conformance("v3", 1, "vi");
+}
+
+#[test]
+fn gicv3_one_vcpu_lr() {
+    conformance("v3", 1, "lr");
+}
+
+#[test]
+fn gicv2_four_vcpus_vi() {
+    conformance("v2", 4, "vi");
+}
+
+#[test]
+fn gicv2_four_vcpus_lr() {
+    conformance("v2", 4, "lr");
+}
+
+#[test]
+fn gicv2_one_vcpu_vi() {
+    conformance("v2", 1, "vi");
+}
+
+#[test]
+fn gicv2_one_vcpu_lr() {
+    conformance("v2", 1, "lr");
+}
