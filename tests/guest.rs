@@ -26,11 +26,7 @@ fn conformance(gic: &str, smp: usize, delivery: &str) {
     ];
     let run = boot(&args, LIMIT);
     let ctx = format!("scripts/run {}:\n{}", args.join(" "), run.output);
-    let last = run
-        .output
-        .lines()
-        .filter(|l| l.contains(" passed, "))
-        .last();
+    let last = run.output.lines().rfind(|l| l.contains(" passed, "));
     let last = last.unwrap_or_else(|| panic!("no 'N passed, M failed' line: {ctx}"));
     let (passed, failed) = last
         .split_once(" passed, ")
