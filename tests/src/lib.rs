@@ -3,6 +3,7 @@
 //! time limit, capture the console.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -49,12 +50,24 @@ impl Run {
     }
 }
 
+/// Kill a run and everything it started (scripts/run and its QEMU share the
+/// process group the run was started in).
+fn kill_group(child: &mut std::process::Child) {
+    let _ = Command::new("kill")
+        .arg("-KILL")
+        .arg(format!("-{}", child.id()))
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Boot `scripts/run ARGS` and wait at most `limit`.
 pub fn boot(args: &[&str], limit: Duration) -> Run {
     build();
     let start = Instant::now();
     let mut child = Command::new(root().join("scripts/run"))
         .args(args)
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -71,8 +84,7 @@ pub fn boot(args: &[&str], limit: Duration) -> Run {
             break st.code();
         }
         if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_group(&mut child);
             break None;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -100,6 +112,7 @@ impl Console {
         build();
         let mut child = Command::new(root().join("scripts/run"))
             .args(args)
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -158,8 +171,7 @@ impl Console {
                 return st.code();
             }
             if start.elapsed() > limit {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
+                kill_group(&mut self.child);
                 return None;
             }
             std::thread::sleep(Duration::from_millis(50));
