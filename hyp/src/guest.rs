@@ -88,6 +88,8 @@ pub mod power {
     pub const OFF: u8 = 0;
     pub const ON_PENDING: u8 = 1;
     pub const ON: u8 = 2;
+    /// A CPU_ON has claimed the vCPU and is writing its entry point.
+    pub const BOOKING: u8 = 3;
 }
 
 /// Per-vCPU counters, printed when the guest powers off.

@@ -111,20 +111,23 @@ fn cpu_on(g: &Guest, target: u64, entry: u64, context: u64) -> u64 {
         return INVALID_ADDRESS;
     }
     let v = &g.vcpus[t];
-    v.entry.store(entry, Relaxed);
-    v.context.store(context, Relaxed);
+    // Claim the vCPU first (OFF -> BOOKING), then publish where it starts:
+    // a concurrent CPU_ON that loses the claim can never change the entry.
     match v
         .power
-        .compare_exchange(power::OFF, power::ON_PENDING, AcqRel, Acquire)
+        .compare_exchange(power::OFF, power::BOOKING, AcqRel, Acquire)
     {
         Ok(_) => {
+            v.entry.store(entry, Relaxed);
+            v.context.store(context, Relaxed);
+            v.power.store(power::ON_PENDING, Release);
             let mut set = VcpuSet::EMPTY;
             set.insert(t);
             vcpu::kick(g, set);
             0
         }
-        Err(power::ON_PENDING) => ON_PENDING,
-        Err(_) => ALREADY_ON,
+        Err(power::ON) => ALREADY_ON,
+        Err(_) => ON_PENDING,
     }
 }
 
