@@ -163,17 +163,23 @@ fn system(g: &Guest, fid: u32) -> u64 {
 }
 
 /// An rVIC or rVID call: one call into the controller, plus what only the
-/// hypervisor can do: sample level sources before RESAMPLE, release the
-/// physical source after it, steer a MAPped line to its vCPU's CPU, kick.
+/// hypervisor can do: tell RESAMPLE the true state of the level source
+/// (read from the hardware), release the physical source after it, steer a
+/// MAPped line to its vCPU's CPU, kick.
 fn interrupt_call(g: &Guest, cpu: usize, frame: &mut TrapFrame, fid: u32) {
     let b = board::get();
     let [x1, x2, x3] = [frame.x[1], frame.x[2], frame.x[3]];
-    let call = Call::from_fid(fid.into());
-    let mut kick = VcpuSet::EMPTY;
-    if call == Some(Call::Resample) {
-        kick = sample_level_source(g, cpu, x1);
-    }
-    let r = g.vm.hypercall(cpu, fid.into(), x1, x2, x3);
+    // An active level interrupt at the GIC is also pending exactly while
+    // its line is asserted; the virtual timer's output is in CNTV_CTL.
+    let r =
+        g.vm.hypercall_sampling(cpu, fid.into(), x1, x2, x3, |source| match source {
+            Source::Trusted {
+                intid: VTIMER_INTID,
+                ..
+            } => Some(hw::vtimer_asserted()),
+            Source::Trusted { .. } => None,
+            Source::Input(n) => g.inputs.get(n).map(|l| b.gic.is_pending(l.spi)),
+        });
     frame.x[..4].copy_from_slice(&r.regs);
     if let Some(res) = r.resampled.filter(|res| !res.asserted) {
         match res.source {
@@ -183,44 +189,17 @@ fn interrupt_call(g: &Guest, cpu: usize, frame: &mut TrapFrame, fid: u32) {
             } => b.gic.deactivate(b.platform.timer.virt.intid),
             Source::Trusted { .. } => {}
             Source::Input(n) => {
-                if g.inputs[n].level {
-                    b.gic.clear_active(g.inputs[n].spi);
+                if let Some(line) = g.inputs.get(n).filter(|l| l.level) {
+                    b.gic.clear_active(line.spi);
                 }
             }
         }
     }
-    if call == Some(Call::Map) && r.regs[0] == 0 {
+    if Call::from_fid(fid.into()) == Some(Call::Map) && r.regs[0] == 0 {
         // Steer the physical line to the CPU that runs the new target.
         if let (Some(line), Some(route)) = (g.inputs.get(x1 as usize), g.vm.route(x1 as usize)) {
             b.gic.route(line.spi, b.cpu(route.vcpu));
         }
     }
-    let mut all = r.kick;
-    for v in kick.iter() {
-        all.insert(v);
-    }
-    vcpu::kick(g, all);
-}
-
-/// Before RESAMPLE(intid) by `cpu`: tell the controller the true state of
-/// the level source behind it, read from the hardware (the virtual timer's
-/// output, or the physical line: an active level interrupt at the GIC is
-/// also pending exactly while its line is asserted).
-fn sample_level_source(g: &Guest, cpu: usize, intid: u64) -> VcpuSet {
-    let b = board::get();
-    if intid == VTIMER_INTID as u64 {
-        return g
-            .vm
-            .set_trusted_level(cpu, VTIMER_INTID, hw::vtimer_asserted())
-            .unwrap_or_default();
-    }
-    for (n, line) in g.inputs.iter().enumerate().filter(|(_, l)| l.level) {
-        let routed_here =
-            g.vm.route(n)
-                .is_some_and(|r| r.vcpu == cpu && r.intid as u64 == intid);
-        if routed_here {
-            return g.vm.set_input_line(n, b.gic.is_pending(line.spi));
-        }
-    }
-    VcpuSet::EMPTY
+    vcpu::kick(g, r.kick);
 }

@@ -210,6 +210,24 @@ impl Vm {
     /// One guest hypercall from vCPU `caller` (`x0` = `fid`): the whole job
     /// of the trap handler for these function IDs.
     pub fn hypercall(&self, caller: usize, fid: u64, x1: u64, x2: u64, x3: u64) -> HvcResult {
+        self.hypercall_sampling(caller, fid, x1, x2, x3, |_| None)
+    }
+
+    /// [`Vm::hypercall`], where RESAMPLE first asks `sample` for the
+    /// current state of the level source it reads (`None`: keep the state
+    /// last reported through [`Vm::set_input_line`] or
+    /// [`Vm::set_trusted_level`]). Physical level lines give no event when
+    /// they fall, so the hypervisor reads the hardware here; `sample` runs
+    /// at most once, under the lock of the state it updates.
+    pub fn hypercall_sampling(
+        &self,
+        caller: usize,
+        fid: u64,
+        x1: u64,
+        x2: u64,
+        x3: u64,
+        sample: impl FnOnce(Source) -> Option<bool>,
+    ) -> HvcResult {
         let call = Call::from_fid(fid);
         self.vcpus[caller].counters.call(call);
         let mut out = HvcResult::default();
@@ -217,7 +235,7 @@ impl Vm {
             out.regs[0] = NOT_SUPPORTED;
             return out;
         };
-        match self.call(caller, call, [x1, x2, x3], &mut out) {
+        match self.call(caller, call, [x1, x2, x3], &mut out, sample) {
             Ok(value) => out.regs[1] = value,
             Err(error) => out.regs[0] = error.status(),
         }
@@ -265,6 +283,7 @@ impl Vm {
         call: Call,
         x: [u64; 3],
         out: &mut HvcResult,
+        sample: impl FnOnce(Source) -> Option<bool>,
     ) -> Result<u64, Error> {
         let kick = &mut out.kick;
         match call {
@@ -304,7 +323,7 @@ impl Vm {
                 bump(&self.vcpus[caller].counters.acks);
                 Ok(intid.into())
             }
-            Call::Resample => self.resample(caller, x[0], out),
+            Call::Resample => self.resample(caller, x[0], out, sample),
             Call::Map => self.map(x, kick),
             Call::Unmap => {
                 let input = self.input(x[0])?;
@@ -316,28 +335,45 @@ impl Vm {
 
     /// RESAMPLE (caller only) of a trusted INTID, or of an untrusted one
     /// routed to the caller from a level input.
-    fn resample(&self, caller: usize, x: u64, out: &mut HvcResult) -> Result<u64, Error> {
+    fn resample(
+        &self,
+        caller: usize,
+        x: u64,
+        out: &mut HvcResult,
+        sample: impl FnOnce(Source) -> Option<bool>,
+    ) -> Result<u64, Error> {
         let intid = self.space.intid(x).ok_or(Error::Parameter(0))?;
         let (source, asserted) = if self.space.is_trusted(intid) {
-            match self.with(caller, &mut out.kick, |r| r.resample(intid)) {
-                Some(asserted) => (
-                    Source::Trusted {
-                        vcpu: caller,
-                        intid,
-                    },
-                    asserted,
-                ),
+            let source = Source::Trusted {
+                vcpu: caller,
+                intid,
+            };
+            let resampled = self.with(caller, &mut out.kick, |r| {
+                if r.is_level(intid) {
+                    if let Some(line) = sample(source) {
+                        let _ = r.set_line(intid, line);
+                    }
+                }
+                r.resample(intid)
+            });
+            match resampled {
+                Some(asserted) => (source, asserted),
                 None => return Ok(0),
             }
         } else {
-            let rvid = self.rvid.lock();
+            let mut rvid = self.rvid.lock();
             let route = Route {
                 vcpu: caller,
                 intid,
             };
-            let (input, asserted) = rvid.level_source(route).ok_or(Error::Parameter(0))?;
-            if asserted {
-                self.with(caller, &mut out.kick, |r| r.set_pending(intid, true));
+            let (input, line) = rvid.level_source(route).ok_or(Error::Parameter(0))?;
+            let asserted = sample(Source::Input(input)).unwrap_or(line);
+            if asserted != line {
+                // The route is `route`: the line's effect is applied below.
+                rvid.set_line(input, asserted);
+            }
+            if asserted || asserted != line {
+                self.with(caller, &mut out.kick, |r| r.set_pending(intid, asserted));
             }
             drop(rvid);
             (Source::Input(input), asserted)

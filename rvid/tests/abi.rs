@@ -434,6 +434,44 @@ fn resample_untrusted_from_level_input() {
     assert!(!pending(&vm, 1, 70));
 }
 
+/// The hypervisor's view of the line at RESAMPLE time wins over the last
+/// reported one: physical level lines report no fall, and the timer's
+/// output is read from the CPU.
+#[test]
+fn resample_uses_the_sampled_line() {
+    let vm = vm();
+    map(&vm, LEVEL_IN, CPU1, 70);
+    vm.set_input_line(LEVEL_IN as usize, true);
+    ok(&vm, 1, ENABLE, 0, 0);
+    ok(&vm, 1, CLEAR_MASKED, CPU1, 70);
+    expect(call(&vm, 1, ACKNOWLEDGE, 0, 0, 0), SUCCESS, 70);
+    // The device dropped its line; only the sample knows.
+    let mut asked = None;
+    let r = vm.hypercall_sampling(1, RESAMPLE, 70, 0, 0, |s| {
+        asked = Some(s);
+        Some(false)
+    });
+    assert_eq!(asked, Some(Source::Input(1)));
+    assert_eq!(r.regs, [SUCCESS, 0, 0, 0]);
+    assert_eq!(r.resampled, resampled(Source::Input(1), false));
+    assert!(!pending(&vm, 1, 70));
+    // Nothing merged on the next real assertion: the line had fallen.
+    vm.set_input_line(LEVEL_IN as usize, true);
+    assert!(pending(&vm, 1, 70));
+
+    // The timer's last report says low, the sample says high: pending again.
+    vm.set_trusted_level(0, TIMER as u32, false).unwrap();
+    let r = vm.hypercall_sampling(0, RESAMPLE, TIMER, 0, 0, |_| Some(true));
+    assert_eq!(
+        r.resampled,
+        resampled(Source::Trusted { vcpu: 0, intid: 27 }, true)
+    );
+    assert!(pending(&vm, 0, 27));
+    // A trusted INTID with no level source is never sampled.
+    let r = vm.hypercall_sampling(0, RESAMPLE, 26, 0, 0, |_| panic!("sampled"));
+    assert_eq!(r.resampled, None);
+}
+
 #[test]
 fn resample_untrusted_from_edge_input_is_error_parameter_0() {
     let vm = vm();
