@@ -5,34 +5,9 @@
 #[path = "support/model.rs"]
 mod model;
 
-use model::{check, step, Model, Op};
+use model::{check, step, Model, Op, CONFIG, FIDS};
 use proptest::prelude::*;
-use rvid::{Trigger, Vm, VmConfig};
-
-const CONFIG: VmConfig = VmConfig {
-    mpidrs: &[0, 1, 0x100],
-    trusted: 64,
-    untrusted: 64,
-    inputs: &[Trigger::Edge, Trigger::Level, Trigger::Level, Trigger::Edge],
-    level_trusted: &[27, 30],
-};
-
-const FIDS: [u64; 14] = [
-    model::VERSION,
-    model::INFO,
-    model::ENABLE,
-    model::DISABLE,
-    model::SET_MASKED,
-    model::CLEAR_MASKED,
-    model::IS_PENDING,
-    model::SIGNAL,
-    model::CLEAR_PENDING,
-    model::ACKNOWLEDGE,
-    model::RESAMPLE,
-    model::RVID_VERSION,
-    model::MAP,
-    model::UNMAP,
-];
+use rvid::Vm;
 
 /// Register values that mean something as an MPIDR, an INTID (trusted,
 /// level, untrusted, last, past the end) or an input number.

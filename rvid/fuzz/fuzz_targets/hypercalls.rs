@@ -11,33 +11,8 @@
 mod model;
 
 use libfuzzer_sys::fuzz_target;
-use model::{check, step, Model, Op};
-use rvid::{Trigger, Vm, VmConfig};
-
-const CONFIG: VmConfig = VmConfig {
-    mpidrs: &[0, 1, 0x100],
-    trusted: 64,
-    untrusted: 64,
-    inputs: &[Trigger::Edge, Trigger::Level, Trigger::Level, Trigger::Edge],
-    level_trusted: &[27, 30],
-};
-
-const FIDS: [u64; 14] = [
-    model::VERSION,
-    model::INFO,
-    model::ENABLE,
-    model::DISABLE,
-    model::SET_MASKED,
-    model::CLEAR_MASKED,
-    model::IS_PENDING,
-    model::SIGNAL,
-    model::CLEAR_PENDING,
-    model::ACKNOWLEDGE,
-    model::RESAMPLE,
-    model::RVID_VERSION,
-    model::MAP,
-    model::UNMAP,
-];
+use model::{check, step, Model, Op, CONFIG, FIDS};
+use rvid::Vm;
 
 /// The fuzzer's bytes, read front to back.
 struct Bytes<'a>(&'a [u8]);

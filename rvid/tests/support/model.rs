@@ -12,6 +12,34 @@
 use rvid::{Counters, HvcResult, Resampled, Source, Trigger, VcpuSet, Vm, VmConfig};
 use std::{vec, vec::Vec};
 
+/// The configuration the random tests and the fuzz target drive: three
+/// vCPUs (one with Aff1 set), edge and level inputs, two level timers.
+pub const CONFIG: VmConfig = VmConfig {
+    mpidrs: &[0, 1, 0x100],
+    trusted: 64,
+    untrusted: 64,
+    inputs: &[Trigger::Edge, Trigger::Level, Trigger::Level, Trigger::Edge],
+    level_trusted: &[27, 30],
+};
+
+/// Every function ID of the ABI.
+pub const FIDS: [u64; 14] = [
+    VERSION,
+    INFO,
+    ENABLE,
+    DISABLE,
+    SET_MASKED,
+    CLEAR_MASKED,
+    IS_PENDING,
+    SIGNAL,
+    CLEAR_PENDING,
+    ACKNOWLEDGE,
+    RESAMPLE,
+    RVID_VERSION,
+    MAP,
+    UNMAP,
+];
+
 /// One vCPU's rVIC.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Cpu {
