@@ -47,22 +47,18 @@ impl Board {
         self.cpus[i]
     }
 
-    pub fn psci(&self) -> Option<(Conduit, platform::Psci)> {
-        let p = self.platform.psci?;
-        let c = match p.conduit {
-            platform::Conduit::Smc => Conduit::Smc,
-            platform::Conduit::Hvc => Conduit::Hvc,
-        };
-        Some((c, p))
+    /// The PSCI firmware, if the board has one.
+    pub fn psci(&self) -> Option<platform::Psci> {
+        self.platform.psci
     }
 
     /// How logical CPU `i` is started (never asked for the boot CPU).
     pub fn enable_method(&self, i: usize) -> Option<EnableMethod> {
         match self.platform.cpus.as_slice()[self.dt_index[i]].enable {
             platform::EnableMethod::Psci => {
-                let (conduit, p) = self.psci()?;
+                let p = self.psci()?;
                 Some(EnableMethod::Psci {
-                    conduit,
+                    conduit: p.conduit,
                     cpu_on: p.cpu_on,
                 })
             }

@@ -80,9 +80,7 @@ pub fn handle(g: &Guest, cpu: usize, frame: &mut TrapFrame) {
         PSCI_AFFINITY_INFO => affinity_info(g, x1, x2),
         PSCI_CPU_SUSPEND => {
             // A standby state: wait like WFI for something to deliver.
-            if !g.vm.notification(cpu) {
-                crate::arch::wfi();
-            }
+            vcpu::idle(g, cpu);
             0
         }
         PSCI_CPU_OFF => {
@@ -151,13 +149,13 @@ fn system(g: &Guest, fid: u32) -> u64 {
         "guest asked for system {}",
         if off { "off" } else { "reset" }
     );
-    if let Some((conduit, _)) = board::get().psci() {
+    if let Some(p) = board::get().psci() {
         let f = if off {
             smccc::PSCI_SYSTEM_OFF
         } else {
             smccc::PSCI_SYSTEM_RESET
         };
-        smccc::call(conduit, f, 0, 0, 0);
+        smccc::call(p.conduit, f, 0, 0, 0);
     }
     crate::arch::park()
 }

@@ -180,7 +180,7 @@ fn report_platform(p: &platform::Platform) {
 fn power_off(pass: bool) -> ! {
     let b = board::get();
     match b.psci() {
-        Some((conduit, _)) => {
+        Some(p) => {
             log::info!(
                 "powering off ({})",
                 if pass {
@@ -189,7 +189,7 @@ fn power_off(pass: bool) -> ! {
                     "checks FAILED"
                 }
             );
-            smccc::call(conduit, smccc::PSCI_SYSTEM_OFF, 0, 0, 0);
+            smccc::call(p.conduit, smccc::PSCI_SYSTEM_OFF, 0, 0, 0);
             log::error!("PSCI SYSTEM_OFF returned");
         }
         None => log::info!("no PSCI firmware: halting all CPUs here"),
@@ -200,8 +200,8 @@ fn power_off(pass: bool) -> ! {
 /// A fatal problem after the console is up.
 fn fail(msg: &str) -> ! {
     log::error!("cannot drive this board: {msg}");
-    if let Some((conduit, _)) = board::get_opt().and_then(|b| b.psci()) {
-        smccc::call(conduit, smccc::PSCI_SYSTEM_OFF, 0, 0, 0);
+    if let Some(p) = board::get_opt().and_then(|b| b.psci()) {
+        smccc::call(p.conduit, smccc::PSCI_SYSTEM_OFF, 0, 0, 0);
     }
     arch::park()
 }
@@ -221,11 +221,7 @@ fn early_report(dtb: &'static [u8], msg: core::fmt::Arguments) -> ! {
         console::early_print(&c, msg);
     }
     if let Some(p) = platform::find_psci(dtb) {
-        let conduit = match p.conduit {
-            platform::Conduit::Smc => smccc::Conduit::Smc,
-            platform::Conduit::Hvc => smccc::Conduit::Hvc,
-        };
-        smccc::call(conduit, smccc::PSCI_SYSTEM_OFF, 0, 0, 0);
+        smccc::call(p.conduit, smccc::PSCI_SYSTEM_OFF, 0, 0, 0);
     }
     arch::park()
 }

@@ -70,9 +70,7 @@ pub fn sync_exit(frame: &mut TrapFrame) {
         }
         0x01 => {
             frame.elr += 4;
-            if !g.vm.notification(cpu) {
-                arch::wfi(); // wakes on any physical interrupt, masked here
-            }
+            idle(g, cpu);
             Exit::Wfi
         }
         ec @ (0x20 | 0x24) => {
@@ -93,6 +91,15 @@ pub fn sync_exit(frame: &mut TrapFrame) {
         }
     };
     count(g, cpu, exit);
+}
+
+/// The guest waits for an interrupt (a trapped WFI, PSCI CPU_SUSPEND):
+/// unless one is already deliverable, wait for any physical interrupt,
+/// which stays masked here and is taken once the guest is re-entered.
+pub fn idle(g: &Guest, cpu: usize) {
+    if !g.vm.notification(cpu) {
+        arch::wfi();
+    }
 }
 
 /// The guest touched an address stage 2 does not map: it gets a

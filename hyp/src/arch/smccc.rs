@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! SMCCC calls down to firmware (PSCI), by SMC or HVC as the device tree says.
 
-/// Which instruction reaches the firmware.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Conduit {
-    Smc,
-    Hvc,
-}
+/// Which instruction reaches the firmware, as the device tree says.
+pub use platform::Conduit;
 
 /// An SMCCC fast call with three arguments; returns x0.
 pub fn call(conduit: Conduit, fid: u32, a1: u64, a2: u64, a3: u64) -> u64 {
