@@ -7,22 +7,10 @@
 
 mod common;
 
-use common::{dts, dts_with};
-use platform::{discover_at, Error, Platform, Range};
+use common::{dts, dts_with, err, ok};
+use platform::{discover_at, Platform, Range};
 use std::path::PathBuf;
 use std::process::Command;
-
-fn ok(dtb: &[u8]) -> Platform<'_> {
-    discover_at(dtb, None).unwrap_or_else(|e| panic!("discovery failed: {e}"))
-}
-
-/// The error, checked to be one line.
-fn err(dtb: &[u8]) -> (Error<'_>, String) {
-    let e = discover_at(dtb, None).expect_err("discovery should fail");
-    let msg = e.to_string();
-    assert!(!msg.contains('\n'), "{msg}");
-    (e, msg)
-}
 
 fn usable(p: &Platform<'_>) -> Vec<Range> {
     p.usable.iter().copied().collect()

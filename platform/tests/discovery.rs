@@ -7,10 +7,10 @@
 
 mod common;
 
-use common::{dtc, dts, dts_with};
+use common::{dtc, dts, dts_with, err, ok};
 use platform::{
-    discover_at, dtb_size, Conduit, ConsoleKind, EnableMethod, Error, GicInfo, Irq, Platform,
-    PsciVersion, Range, Trigger, MAX_CPUS, MAX_MEMORY, MAX_USABLE,
+    discover_at, dtb_size, Conduit, ConsoleKind, EnableMethod, Error, GicInfo, Irq, PsciVersion,
+    Range, Trigger, MAX_CPUS, MAX_MEMORY, MAX_USABLE,
 };
 
 fn ranges(pairs: &[(u64, u64)]) -> Vec<Range> {
@@ -19,18 +19,6 @@ fn ranges(pairs: &[(u64, u64)]) -> Vec<Range> {
 
 fn irq(intid: u32, trigger: Trigger) -> Irq {
     Irq { intid, trigger }
-}
-
-fn ok(dtb: &[u8]) -> Platform<'_> {
-    discover_at(dtb, None).unwrap_or_else(|e| panic!("discovery failed: {e}"))
-}
-
-/// The error, checked to be one line.
-fn err(dtb: &[u8]) -> (Error<'_>, String) {
-    let e = discover_at(dtb, None).expect_err("discovery should fail");
-    let msg = e.to_string();
-    assert!(!msg.contains('\n'), "{msg}");
-    (e, msg)
 }
 
 #[test]

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! Helpers shared by the integration tests: compiling device tree sources
-//! with `dtc`, and reading the board blobs `scripts/fetch-dtbs` fetched.
+//! with `dtc`, reading the board blobs `scripts/fetch-dtbs` fetched, and
+//! running discovery expecting success or a one-line error.
 // Each test file uses its own subset of these.
 #![allow(dead_code)]
 
@@ -72,4 +73,17 @@ pub fn board(name: &str) -> Vec<u8> {
         .join(name);
     std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e}: run scripts/fetch-dtbs first", path.display()))
+}
+
+/// Discovery that must succeed (the blob's address is not known).
+pub fn ok(dtb: &[u8]) -> platform::Platform<'_> {
+    platform::discover_at(dtb, None).unwrap_or_else(|e| panic!("discovery failed: {e}"))
+}
+
+/// Discovery that must fail: the error, checked to be one line.
+pub fn err(dtb: &[u8]) -> (platform::Error<'_>, String) {
+    let e = platform::discover_at(dtb, None).expect_err("discovery should fail");
+    let msg = e.to_string();
+    assert!(!msg.contains('\n'), "{msg}");
+    (e, msg)
 }
