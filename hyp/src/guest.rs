@@ -164,7 +164,7 @@ impl Guest {
         self.inputs.iter().position(|l| l.spi == spi)
     }
 
-    /// Is `ipa..ipa+len` inside guest RAM?
+    /// Is `ipa` inside guest RAM?
     pub fn in_ram(&self, ipa: u64) -> bool {
         self.ram.contains(ipa)
     }

@@ -122,7 +122,7 @@ extern "C" fn secondary_main(cpu: usize) -> ! {
     arch::init_cpu();
     init_cpu_gic(cpu);
     smp::mark_online(cpu);
-    selftest::wait_until(10_000, || ALL_STARTED.load(Acquire));
+    arch::timer::wait_until(10_000, || ALL_STARTED.load(Acquire));
     arch::irq_enable();
     selftest::run();
     while NEXT.load(Acquire) == NEXT_WAIT {

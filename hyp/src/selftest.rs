@@ -6,7 +6,8 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::*};
 
-use crate::arch::{self, secondary::MAX_CPUS, timer};
+use crate::arch::timer::{self, wait_until};
+use crate::arch::{self, secondary::MAX_CPUS};
 use crate::irq::sgi;
 use crate::{board, smp};
 
@@ -34,19 +35,6 @@ pub fn on_sgi(id: gic_backend::IntId) {
 pub fn on_timer() {
     timer::stop();
     TIMER_FIRED[arch::cpu_index()].store(true, Release);
-}
-
-/// Wait (WFE, woken by interrupts, SEV and the event stream) until `done`
-/// or `ms` milliseconds have passed. Returns whether `done` became true.
-pub fn wait_until(ms: u64, done: impl Fn() -> bool) -> bool {
-    let deadline = timer::now() + timer::frequency() / 1000 * ms;
-    while !done() {
-        if timer::now() > deadline {
-            return done();
-        }
-        arch::wfe();
-    }
-    true
 }
 
 /// Run the self-test on this CPU. IRQs must be unmasked.

@@ -6,9 +6,9 @@ extern crate alloc;
 
 use core::sync::atomic::{AtomicU64, Ordering::*};
 
+use crate::arch::timer::wait_until;
 use crate::arch::{self, cache, mmu::MmuConfig, secondary, smccc, STACK_SIZE};
 use crate::board::{self, EnableMethod};
-use crate::selftest::wait_until;
 
 /// Bit i set: logical CPU i has come up.
 static ONLINE: AtomicU64 = AtomicU64::new(0);

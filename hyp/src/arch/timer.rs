@@ -26,3 +26,16 @@ pub fn arm_in(ticks: u64) {
 pub fn stop() {
     CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::CLEAR);
 }
+
+/// Wait (WFE, woken by interrupts, SEV and the event stream) until `done`
+/// or `ms` milliseconds have passed. Returns whether `done` became true.
+pub fn wait_until(ms: u64, done: impl Fn() -> bool) -> bool {
+    let deadline = now() + frequency() / 1000 * ms;
+    while !done() {
+        if now() > deadline {
+            return done();
+        }
+        super::wfe();
+    }
+    true
+}
