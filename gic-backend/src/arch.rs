@@ -36,15 +36,6 @@ mod cpu {
 
     /// `match $n { 0 => ICH_LR0_EL2, .. }` for the listed indices: the
     /// register name is part of the instruction, so each LR needs its own.
-    macro_rules! read_lr {
-        ($n:expr; $($i:literal)*) => {
-            match $n {
-                $($i => mrs!(concat!("ich_lr", stringify!($i), "_el2")),)*
-                n => panic!("ICH_LR{n}_EL2 does not exist"),
-            }
-        };
-    }
-
     macro_rules! write_lr {
         ($n:expr, $value:expr; $($i:literal)*) => {
             match $n {
@@ -70,8 +61,6 @@ mod cpu {
                 SysReg::IccIar1El1 => mrs!("icc_iar1_el1"),
                 SysReg::IchHcrEl2 => mrs!("ich_hcr_el2"),
                 SysReg::IchVtrEl2 => mrs!("ich_vtr_el2"),
-                SysReg::IchMisrEl2 => mrs!("ich_misr_el2"),
-                SysReg::IchElrsrEl2 => mrs!("ich_elrsr_el2"),
                 SysReg::IchVmcrEl2 => mrs!("ich_vmcr_el2"),
                 SysReg::IccEoir1El1 | SysReg::IccDirEl1 | SysReg::IccSgi1rEl1 => {
                     panic!("{reg:?} is write-only")
@@ -92,16 +81,10 @@ mod cpu {
                 SysReg::IccSgi1rEl1 => msr!("icc_sgi1r_el1", value),
                 SysReg::IchHcrEl2 => msr!("ich_hcr_el2", value),
                 SysReg::IchVmcrEl2 => msr!("ich_vmcr_el2", value),
-                SysReg::MpidrEl1
-                | SysReg::IccIar1El1
-                | SysReg::IchVtrEl2
-                | SysReg::IchMisrEl2
-                | SysReg::IchElrsrEl2 => panic!("{reg:?} is read-only"),
+                SysReg::MpidrEl1 | SysReg::IccIar1El1 | SysReg::IchVtrEl2 => {
+                    panic!("{reg:?} is read-only")
+                }
             }
-        }
-
-        fn read_lr(&self, n: usize) -> u64 {
-            read_lr!(n; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
         }
 
         fn write_lr(&self, n: usize, value: u64) {

@@ -41,7 +41,6 @@ impl FakeBlock {
 pub(crate) enum Op {
     Read(SysReg),
     Write(SysReg, u64),
-    ReadLr(usize),
     WriteLr(usize, u64),
     Isb,
     DsbSy,
@@ -91,7 +90,7 @@ impl FakeSysRegs {
     pub(crate) fn take_writes(&self) -> Vec<Op> {
         let log = self.take_log();
         log.into_iter()
-            .filter(|op| !matches!(op, Op::Read(_) | Op::ReadLr(_)))
+            .filter(|op| !matches!(op, Op::Read(_)))
             .collect()
     }
 
@@ -109,11 +108,6 @@ impl SysRegs for FakeSysRegs {
     fn write(&self, reg: SysReg, value: u64) {
         self.log(Op::Write(reg, value));
         self.set(reg, value);
-    }
-
-    fn read_lr(&self, n: usize) -> u64 {
-        self.log(Op::ReadLr(n));
-        self.lr(n)
     }
 
     fn write_lr(&self, n: usize, value: u64) {

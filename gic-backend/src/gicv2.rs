@@ -15,8 +15,8 @@
 //! EnableGrp1 and EOImodeNS in the non-secure view, EnableGrp0 and EOImodeS
 //! (which then governs every interrupt) without the extensions.
 
-use crate::lines::{self, ICACTIVER, ICENABLER, ICPENDR, ISACTIVER, ISENABLER, ISPENDR};
-use crate::lr::{decode_v2, encode_v2};
+use crate::lines::{self, ICACTIVER, ICENABLER, ISENABLER, ISPENDR};
+use crate::lr::encode_v2;
 use crate::mmio::Mmio;
 use crate::{arch, check_cpus, hcr_value, not_special};
 use crate::{CpuId, Gic, IntId, ListReg, MaintenanceEnables, Trigger, SPI_BASE};
@@ -43,9 +43,6 @@ const GICC_CTLR_BYPASS: u32 = 0xf << 5;
 const GICH_HCR: usize = 0x00;
 const GICH_VTR: usize = 0x04;
 const GICH_VMCR: usize = 0x08;
-const GICH_MISR: usize = 0x10;
-const GICH_ELRSR0: usize = 0x30;
-const GICH_ELRSR1: usize = 0x34;
 const GICH_LR: usize = 0x100;
 const GICH_VMCR_GRP1_ENABLE: u32 = 1 << 1;
 const GICH_VMCR_PRIORITY_MASK: u32 = 0x1f << 27;
@@ -66,7 +63,6 @@ pub struct GicV2 {
     gicd: Mmio,
     gicc: Mmio,
     gich: Mmio,
-    maintenance: IntId,
     ncpus: usize,
     /// Each logical CPU's target mask (its one bit); 0 until its `init_cpu`.
     targets: [AtomicU8; GICV2_MAX_CPUS],
@@ -84,7 +80,7 @@ impl GicV2 {
     /// for the value's lifetime, and driven by nothing else.
     ///
     /// `cpus[i].index` must be `i`; at most [`GICV2_MAX_CPUS`].
-    pub unsafe fn new(frames: GicV2Frames, maintenance: IntId, cpus: &[CpuId]) -> Self {
+    pub unsafe fn new(frames: GicV2Frames, cpus: &[CpuId]) -> Self {
         check_cpus(cpus, GICV2_MAX_CPUS);
         // SAFETY: the caller's contract is the one `Mmio::new` asks for.
         let (gicd, gicc, gich) = unsafe {
@@ -98,7 +94,6 @@ impl GicV2 {
             gicd,
             gicc,
             gich,
-            maintenance,
             ncpus: cpus.len(),
             targets: [const { AtomicU8::new(0) }; GICV2_MAX_CPUS],
             sgi_source: [const { [const { AtomicU8::new(0) }; 16] }; GICV2_MAX_CPUS],
@@ -137,6 +132,11 @@ impl GicV2 {
     }
 
     /// The value EOIR and DIR need: an SGI's carries its source CPU.
+    /// Number of list registers (GICH_VTR.ListRegs + 1).
+    fn num_lrs(&self) -> usize {
+        (self.gich.read32(GICH_VTR) & 0x3f) as usize + 1
+    }
+
     fn eoi_value(&self, intid: IntId) -> u32 {
         if intid < 16 {
             let src = self.sgi_source[self.own_number()][intid as usize].load(Ordering::Relaxed);
@@ -148,10 +148,6 @@ impl GicV2 {
 }
 
 impl Gic for GicV2 {
-    fn version(&self) -> u8 {
-        2
-    }
-
     fn num_irqs(&self) -> u32 {
         lines::num_irqs(self.gicd.read32(GICD_TYPER))
     }
@@ -220,22 +216,8 @@ impl Gic for GicV2 {
             .write8(GICD_ITARGETSR + intid as usize, self.target_mask(cpu));
     }
 
-    fn set_priority(&self, intid: IntId, priority: u8) {
-        lines::set_priority(&self.gicd, intid, priority);
-    }
-
-    /// PPIs and SPIs; GICv2 keeps SGI pending state per source and ignores
-    /// these writes for SGIs.
-    fn set_pending(&self, intid: IntId, pending: bool) {
-        lines::write_bit(&self.gicd, if pending { ISPENDR } else { ICPENDR }, intid);
-    }
-
     fn is_pending(&self, intid: IntId) -> bool {
         lines::read_bit(&self.gicd, ISPENDR, intid)
-    }
-
-    fn is_active(&self, intid: IntId) -> bool {
-        lines::read_bit(&self.gicd, ISACTIVER, intid)
     }
 
     fn clear_active(&self, intid: IntId) {
@@ -271,24 +253,8 @@ impl Gic for GicV2 {
         self.gicd.write32(GICD_SGIR, u32::from(mask) << 16 | sgi);
     }
 
-    fn maintenance_intid(&self) -> IntId {
-        self.maintenance
-    }
-
-    fn num_lrs(&self) -> usize {
-        (self.gich.read32(GICH_VTR) & 0x3f) as usize + 1
-    }
-
-    fn read_lr(&self, n: usize) -> ListReg {
-        decode_v2(self.gich.read32(GICH_LR + 4 * n))
-    }
-
     fn write_lr(&self, n: usize, lr: ListReg) {
         self.gich.write32(GICH_LR + 4 * n, encode_v2(&lr));
-    }
-
-    fn empty_lrs(&self) -> u64 {
-        u64::from(self.gich.read32(GICH_ELRSR0)) | u64::from(self.gich.read32(GICH_ELRSR1)) << 32
     }
 
     /// Enabling also enables the guest's virtual group 1 and opens its
@@ -302,10 +268,6 @@ impl Gic for GicV2 {
             );
         }
         self.gich.write32(GICH_HCR, hcr_value(enable, maintenance));
-    }
-
-    fn maintenance_status(&self) -> u32 {
-        self.gich.read32(GICH_MISR)
     }
 }
 

@@ -9,8 +9,8 @@
 //! EnableGrp0, EnableGrp1 and ARE; in the non-secure view they are
 //! EnableGrp1, EnableGrp1A and ARE_NS. Writing all three suits both.
 
-use crate::lines::{self, ICACTIVER, ICENABLER, ICPENDR, ISACTIVER, ISENABLER, ISPENDR};
-use crate::lr::{decode_v3, encode_v3};
+use crate::lines::{self, ICACTIVER, ICENABLER, ISENABLER, ISPENDR};
+use crate::lr::encode_v3;
 use crate::mmio::Mmio;
 use crate::redist::{typer_affinity, Redist};
 use crate::sysreg::{SysReg, SysRegs};
@@ -61,7 +61,6 @@ pub struct GicV3<S: SysRegs> {
     regions: [Mmio; MAX_REDIST_REGIONS],
     nregions: usize,
     stride: usize,
-    maintenance: IntId,
     mpidrs: [u64; MAX_CPUS],
     ncpus: usize,
     /// Each logical CPU's redistributor, found by its `init_cpu`.
@@ -86,7 +85,6 @@ impl<S: SysRegs> GicV3<S> {
         gicd: usize,
         regions: &[RedistRegion],
         stride: usize,
-        maintenance: IntId,
         cpus: &[CpuId],
         sys: S,
     ) -> Self {
@@ -110,7 +108,6 @@ impl<S: SysRegs> GicV3<S> {
             regions: mapped,
             nregions: regions.len(),
             stride,
-            maintenance,
             mpidrs,
             ncpus: cpus.len(),
             redists: [const { Once::new() }; MAX_CPUS],
@@ -146,6 +143,11 @@ impl<S: SysRegs> GicV3<S> {
 
     /// System register interface on (for EL2 and EL1), priority mask open,
     /// EOImode 1, group 1 on; virtual interface off with empty list registers.
+    /// Number of list registers (ICH_VTR_EL2.ListRegs + 1).
+    fn num_lrs(&self) -> usize {
+        (self.sys.read(SysReg::IchVtrEl2) & 0x1f) as usize + 1
+    }
+
     fn init_cpu_interface(&self) {
         let sys = &self.sys;
         sys.write(
@@ -175,10 +177,6 @@ impl<S: SysRegs> GicV3<S> {
 }
 
 impl<S: SysRegs> Gic for GicV3<S> {
-    fn version(&self) -> u8 {
-        3
-    }
-
     fn num_irqs(&self) -> u32 {
         lines::num_irqs(self.gicd.read32(GICD_TYPER))
     }
@@ -246,24 +244,8 @@ impl<S: SysRegs> Gic for GicV3<S> {
         );
     }
 
-    fn set_priority(&self, intid: IntId, priority: u8) {
-        lines::set_priority(&self.bank(intid), intid, priority);
-    }
-
-    fn set_pending(&self, intid: IntId, pending: bool) {
-        lines::write_bit(
-            &self.bank(intid),
-            if pending { ISPENDR } else { ICPENDR },
-            intid,
-        );
-    }
-
     fn is_pending(&self, intid: IntId) -> bool {
         lines::read_bit(&self.bank(intid), ISPENDR, intid)
-    }
-
-    fn is_active(&self, intid: IntId) -> bool {
-        lines::read_bit(&self.bank(intid), ISACTIVER, intid)
     }
 
     fn clear_active(&self, intid: IntId) {
@@ -294,25 +276,8 @@ impl<S: SysRegs> Gic for GicV3<S> {
         self.sys.isb();
     }
 
-    fn maintenance_intid(&self) -> IntId {
-        self.maintenance
-    }
-
-    fn num_lrs(&self) -> usize {
-        (self.sys.read(SysReg::IchVtrEl2) & 0x1f) as usize + 1
-    }
-
-    fn read_lr(&self, n: usize) -> ListReg {
-        decode_v3(self.sys.read_lr(n))
-    }
-
     fn write_lr(&self, n: usize, lr: ListReg) {
         self.sys.write_lr(n, encode_v3(&lr));
-    }
-
-    fn empty_lrs(&self) -> u64 {
-        self.sys.isb();
-        self.sys.read(SysReg::IchElrsrEl2)
     }
 
     /// Enabling also sets ICH_VMCR_EL2.VENG1 and opens VPMR: an rVIC guest
@@ -326,10 +291,6 @@ impl<S: SysRegs> Gic for GicV3<S> {
         self.sys
             .write(SysReg::IchHcrEl2, hcr_value(enable, maintenance).into());
         self.sys.isb();
-    }
-
-    fn maintenance_status(&self) -> u32 {
-        self.sys.read(SysReg::IchMisrEl2) as u32
     }
 }
 

@@ -4,6 +4,7 @@ extern crate std;
 use super::*;
 use crate::fake::{FakeBlock, FakeSysRegs, Op};
 use crate::lines::{ICACTIVER, ICFGR, IGROUPR, IPRIORITYR};
+use crate::lr::decode_v3;
 use crate::LrState;
 use std::vec::Vec;
 
@@ -140,7 +141,7 @@ fn rig() -> Rig {
     sys.set(SysReg::IchVtrEl2, 0x9000_0003);
     // SAFETY: the fake frames are as large as GicV3 needs and outlive `gic`
     // (both are in the returned Rig).
-    let gic = unsafe { GicV3::new(d.addr(), &regions, 0, 25, &[CPU0, CPU1], sys) };
+    let gic = unsafe { GicV3::new(d.addr(), &regions, 0, &[CPU0, CPU1], sys) };
     let d_regs = d.regs();
     d_regs.write32(GICD_TYPER, 2);
     Rig {
@@ -235,19 +236,10 @@ fn sgi_and_ppi_registers_go_to_the_calling_cpus_frame() {
     assert_eq!(r.sgi_frame(1).read32(lines::ICENABLER), 1 << 20);
     r.gic.set_trigger(27, Trigger::Edge); // ICFGR1, field 11
     assert_eq!(r.sgi_frame(1).read32(ICFGR + 4), 1 << 23);
-    r.gic.set_priority(27, 0x40);
-    assert_eq!(
-        r.sgi_frame(1).read32(IPRIORITYR + 24),
-        0x4000_0000 | 0x00a0_a0a0
-    );
-    r.gic.set_pending(16, true);
-    assert_eq!(r.sgi_frame(1).read32(lines::ISPENDR), 1 << 16);
-    r.gic.set_pending(17, false);
-    assert_eq!(r.sgi_frame(1).read32(lines::ICPENDR), 1 << 17);
-    r.sgi_frame(1).write32(lines::ISACTIVER, 1 << 30);
-    assert!(r.gic.is_active(30) && !r.on(CPU0).gic.is_active(30));
+    r.sgi_frame(1).write32(lines::ISPENDR, 1 << 16);
+    assert!(r.gic.is_pending(16));
     assert!(
-        !r.gic.is_pending(16),
+        !r.on(CPU0).gic.is_pending(16),
         "CPU 0's SGI frame has nothing pending"
     );
     r.sgi_frame(1).write32(lines::ICACTIVER, 0); // init cleared everything
@@ -264,8 +256,6 @@ fn spi_registers_go_to_the_distributor() {
     assert_eq!(r.d.read32(lines::ICENABLER + 8), 1 << 31);
     r.gic.set_trigger(45, Trigger::Edge);
     assert_eq!(r.d.read32(ICFGR + 8), 1 << 27);
-    r.gic.set_priority(45, 0x10);
-    assert_eq!(r.d.read32(IPRIORITYR + 44), 0x1000);
     r.d.write32(lines::ISPENDR + 4, 1 << 13);
     assert!(r.gic.is_pending(45) && !r.gic.is_pending(46));
     r.gic.route(
@@ -373,11 +363,8 @@ fn list_registers_and_virtual_interface() {
     };
     r.gic.write_lr(3, lr);
     assert_eq!(r.sys().lr(3), 0x70a0_001b_0000_001b);
-    assert_eq!(r.gic.read_lr(3), lr);
-    r.sys().set(SysReg::IchElrsrEl2, 0xa);
-    r.sys().take_log();
-    assert_eq!(r.gic.empty_lrs(), 0xa);
-    assert_eq!(r.sys().take_log(), [Op::Isb, Op::Read(SysReg::IchElrsrEl2)]);
+    assert_eq!(decode_v3(r.sys().lr(3)), lr);
+    let _ = r.sys().take_writes();
     r.sys().set(SysReg::IchVmcrEl2, 0x4);
     r.gic.set_virtual_interface(
         true,
@@ -398,11 +385,6 @@ fn list_registers_and_virtual_interface() {
         r.sys().take_writes(),
         [Op::Write(SysReg::IchHcrEl2, 0), Op::Isb]
     );
-    r.sys().set(SysReg::IchMisrEl2, 0x2);
-    assert_eq!(r.gic.maintenance_status(), 2);
-    assert_eq!(
-        (r.gic.version(), r.gic.maintenance_intid(), r.gic.num_irqs()),
-        (3, 25, 96)
-    );
+    assert_eq!(r.gic.num_irqs(), 96);
     let _: Vec<Op> = r.sys().take_log();
 }

@@ -34,11 +34,10 @@ pub use lr::{decode_v2, decode_v3, encode_v2, encode_v3};
 pub use sysreg::{SysReg, SysRegs};
 
 /// Most CPUs a `GicV3` takes (a `GicV2` takes at most [`GICV2_MAX_CPUS`]).
-pub const MAX_CPUS: usize = 64;
+pub use vocab::MAX_CPUS;
 /// Priority every interrupt gets at initialisation.
 pub const DEFAULT_PRIORITY: u8 = 0xa0;
-/// The affinity fields of an MPIDR (Aff3, Aff2, Aff1, Aff0).
-pub const MPIDR_AFFINITY_MASK: u64 = 0xff_00ff_ffff;
+pub use vocab::MPIDR_AFFINITY_MASK;
 
 /// Interrupt IDs at the physical GIC.
 pub type IntId = u32;
@@ -48,12 +47,7 @@ pub const SPI_BASE: IntId = 32;
 /// What the CPU interface returns when there is nothing to acknowledge.
 pub const SPURIOUS: IntId = 1023;
 
-/// How an interrupt line signals.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Trigger {
-    Edge,
-    Level,
-}
+pub use vocab::Trigger;
 
 /// State of a virtual interrupt in a list register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,8 +103,6 @@ pub struct CpuId {
 /// interface; every method may be called from any CPU once `init_cpu` has run
 /// there.
 pub trait Gic: Sync {
-    /// 2 or 3.
-    fn version(&self) -> u8;
     /// Number of interrupt lines the distributor implements (incl. SGI/PPI).
     fn num_irqs(&self) -> u32;
 
@@ -130,12 +122,7 @@ pub trait Gic: Sync {
     fn set_trigger(&self, intid: IntId, trigger: Trigger);
     /// Route an SPI to one CPU.
     fn route(&self, intid: IntId, cpu: CpuId);
-    fn set_priority(&self, intid: IntId, priority: u8);
-    /// Set or clear pending at the distributor (tests, resampling). GICv2
-    /// ignores this for SGIs (it keeps their pending state per source).
-    fn set_pending(&self, intid: IntId, pending: bool);
     fn is_pending(&self, intid: IntId) -> bool;
-    fn is_active(&self, intid: IntId) -> bool;
     /// Deactivate through the distributor (ICACTIVER): unlike `deactivate`,
     /// any CPU may do this for an SPI, whichever CPU acknowledged it.
     fn clear_active(&self, intid: IntId);
@@ -154,19 +141,10 @@ pub trait Gic: Sync {
     /// Send SGI `sgi` (0..16) to one CPU.
     fn send_sgi(&self, sgi: IntId, target: CpuId);
 
-    /// The maintenance interrupt's INTID (a PPI, from the device tree).
-    fn maintenance_intid(&self) -> IntId;
-    /// Number of list registers this CPU implements.
-    fn num_lrs(&self) -> usize;
-    fn read_lr(&self, n: usize) -> ListReg;
     fn write_lr(&self, n: usize, lr: ListReg);
-    /// Bitmap of list registers that are empty (ELRSR).
-    fn empty_lrs(&self) -> u64;
     /// Virtual CPU interface on or off for the guest running on this CPU
     /// (`GICH_HCR.En` / `ICH_HCR_EL2.En`), with maintenance conditions.
     fn set_virtual_interface(&self, enable: bool, maintenance: MaintenanceEnables);
-    /// Maintenance interrupt status (`GICH_MISR` / `ICH_MISR_EL2`).
-    fn maintenance_status(&self) -> u32;
 }
 
 /// Checks a driver's CPU list: at most `max` entries, entry `i` has index `i`.

@@ -12,8 +12,6 @@ pub(crate) const IGROUPR: usize = 0x080;
 pub(crate) const ISENABLER: usize = 0x100;
 pub(crate) const ICENABLER: usize = 0x180;
 pub(crate) const ISPENDR: usize = 0x200;
-pub(crate) const ICPENDR: usize = 0x280;
-pub(crate) const ISACTIVER: usize = 0x300;
 pub(crate) const ICACTIVER: usize = 0x380;
 pub(crate) const IPRIORITYR: usize = 0x400;
 pub(crate) const ICFGR: usize = 0xc00;
@@ -33,10 +31,6 @@ pub(crate) fn write_bit(regs: &Mmio, bank: usize, intid: IntId) {
 pub(crate) fn read_bit(regs: &Mmio, bank: usize, intid: IntId) -> bool {
     let (offset, mask) = bit(bank, intid);
     regs.read32(offset) & mask != 0
-}
-
-pub(crate) fn set_priority(regs: &Mmio, intid: IntId, priority: u8) {
-    regs.write8(IPRIORITYR + intid as usize, priority);
 }
 
 /// Read-modify-write of the INTID's 2-bit ICFGR field (bit 1: edge). The

@@ -26,10 +26,6 @@ pub enum SysReg {
     IchHcrEl2,
     /// Read only.
     IchVtrEl2,
-    /// Read only.
-    IchMisrEl2,
-    /// Read only.
-    IchElrsrEl2,
     IchVmcrEl2,
 }
 
@@ -39,7 +35,6 @@ pub trait SysRegs: Sync {
     fn read(&self, reg: SysReg) -> u64;
     fn write(&self, reg: SysReg, value: u64);
     /// `ICH_LR<n>_EL2`, `n < 16`.
-    fn read_lr(&self, n: usize) -> u64;
     fn write_lr(&self, n: usize, value: u64);
     /// Instruction synchronization barrier: system register writes take effect.
     fn isb(&self);

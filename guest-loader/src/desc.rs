@@ -2,8 +2,8 @@
 //! What the hypervisor tells [`crate::guest_dt`] about a guest, and the
 //! checks that make the tree written from it one a guest can boot with.
 
-use crate::guest_dt::TIMER_INTIDS;
 use core::fmt;
+use rvic::timer_intid::ALL as TIMER_INTIDS;
 
 /// Most vCPUs: vCPU `i` has MPIDR `i`, which must fit in Aff0.
 pub const MAX_VCPUS: usize = 256;

@@ -30,19 +30,8 @@ pub const PCLK_NAME: &str = "clk24mhz";
 pub const FLAGS_EDGE_RISING: u32 = 1;
 pub const FLAGS_LEVEL_HIGH: u32 = 4;
 
-/// Trusted rVIC INTIDs of the architected timer.
-pub const SECURE_PHYS_TIMER_INTID: u32 = 29;
-pub const PHYS_TIMER_INTID: u32 = 30;
-/// The only timer that fires: the hypervisor asserts it when CNTV does.
-pub const VTIMER_INTID: u32 = 27;
-pub const HYP_TIMER_INTID: u32 = 26;
-/// In the order `arm,armv8-timer` lists them.
-pub const TIMER_INTIDS: [u32; 4] = [
-    SECURE_PHYS_TIMER_INTID,
-    PHYS_TIMER_INTID,
-    VTIMER_INTID,
-    HYP_TIMER_INTID,
-];
+/// Trusted rVIC INTIDs of the architected timer: the ABI core's.
+pub use rvic::timer_intid::{ALL as TIMER_INTIDS, VIRT as VTIMER_INTID};
 
 pub const ROOT_COMPATIBLE: &str = "linux,dummy-virt";
 pub const MODEL: &str = "rvhyp guest";

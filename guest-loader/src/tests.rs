@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! Host tests: the FDT writer here, each module in `tests/`.
 
+mod assign;
 mod bundle;
 mod desc;
 mod dtc;

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
-//! The board as the hypervisor drives it: what discovery found, plus the
-//! drivers built from it (console, GIC) and the CPUs in logical order (the
-//! boot CPU is 0, the others follow in device-tree order).
+//! The board as the hypervisor drives it: what discovery found, the GIC
+//! driver built from it, the CPUs in logical order (the boot CPU is 0, the
+//! others follow in device-tree order), and how the board powers off.
 
 extern crate alloc;
 
 use alloc::boxed::Box;
 use gic_backend::{CpuId, Gic, GicV2, GicV2Frames, GicV3, IntId, RedistRegion};
-use platform::{GicInfo, Platform};
+use platform::{Conduit, GicInfo, Platform};
 use spin::Once;
+use vocab::MAX_CPUS;
 
-use crate::arch::{secondary::MAX_CPUS, smccc::Conduit};
+use crate::arch;
 
 /// How a logical CPU is started.
 #[derive(Clone, Copy, Debug)]
@@ -89,10 +90,9 @@ pub fn init(platform: Platform<'static>, boot_mpidr: u64) -> Result<&'static Boa
         dt_index[logical] = dt;
     }
     let ncpus = dt_cpus.len();
-    let maintenance = platform
+    platform
         .maintenance_irq
-        .ok_or("the GIC node has no maintenance interrupt (virtualization extensions missing?)")?
-        .intid;
+        .ok_or("the GIC node has no maintenance interrupt (virtualization extensions missing?)")?;
     let gic: &'static dyn Gic = match &platform.gic {
         GicInfo::V2 {
             gicd, gicc, gich, ..
@@ -109,9 +109,7 @@ pub fn init(platform: Platform<'static>, boot_mpidr: u64) -> Result<&'static Boa
             };
             // SAFETY: the addresses come from the device tree's GIC node and
             // are mapped as device memory by the EL2 identity map.
-            Box::leak(Box::new(unsafe {
-                GicV2::new(frames, maintenance, &cpus[..ncpus])
-            }))
+            Box::leak(Box::new(unsafe { GicV2::new(frames, &cpus[..ncpus]) }))
         }
         GicInfo::V3 {
             gicd,
@@ -137,7 +135,6 @@ pub fn init(platform: Platform<'static>, boot_mpidr: u64) -> Result<&'static Boa
                     gicd.base as usize,
                     &regions[..rs.len()],
                     stride,
-                    maintenance,
                     &cpus[..ncpus],
                     gic_backend::CpuSysRegs,
                 )
@@ -153,4 +150,82 @@ pub fn init(platform: Platform<'static>, boot_mpidr: u64) -> Result<&'static Boa
         cpus,
         dt_index,
     }))
+}
+
+/// What becomes of an acknowledged physical interrupt once its handler has
+/// run (its priority has been dropped already).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// Deactivate it: the line may fire again.
+    Deactivate,
+    /// Keep it active at the GIC: its owner deactivates it later (a level
+    /// line given to the guest, until the guest RESAMPLEs it).
+    Hold,
+}
+
+/// What a power-off is for, in its log line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The boot checks passed and there is nothing to run.
+    Done,
+    /// The boot checks failed.
+    Failed,
+    /// The guest asked for SYSTEM_OFF.
+    GuestOff,
+    /// The guest asked for SYSTEM_RESET.
+    GuestReset,
+}
+
+/// PSCI SYSTEM_OFF (or SYSTEM_RESET for [`Stop::GuestReset`]) through the
+/// firmware; without firmware, or if it returns, this CPU parks.
+pub fn power_off(stop: Stop) -> ! {
+    let psci = get_opt().and_then(Board::psci);
+    let reset = stop == Stop::GuestReset;
+    match (psci, stop) {
+        (Some(_), Stop::Done) => log::info!("powering off (all checks passed)"),
+        (Some(_), Stop::Failed) => log::info!("powering off (checks FAILED)"),
+        (Some(_), _) => {}
+        (None, _) => log::info!("no PSCI firmware: halting all CPUs here"),
+    }
+    if let Some(p) = psci {
+        firmware_off(p.conduit, reset);
+        log::error!(
+            "PSCI SYSTEM_{} returned",
+            if reset { "RESET" } else { "OFF" }
+        );
+    }
+    arch::park()
+}
+
+/// PSCI SYSTEM_OFF/RESET by the conduit the device tree names.
+pub fn firmware_off(conduit: Conduit, reset: bool) {
+    use smccc::psci::{system_off, system_reset};
+    use smccc::{Hvc, Smc};
+    let _ = match (conduit, reset) {
+        (Conduit::Smc, false) => system_off::<Smc>(),
+        (Conduit::Smc, true) => system_reset::<Smc>(),
+        (Conduit::Hvc, false) => system_off::<Hvc>(),
+        (Conduit::Hvc, true) => system_reset::<Hvc>(),
+    };
+}
+
+/// PSCI CPU_ON (function `cpu_on`, from the device tree) for a secondary
+/// CPU; `Err` carries the PSCI status.
+pub fn firmware_cpu_on(
+    conduit: Conduit,
+    cpu_on: u32,
+    mpidr: u64,
+    entry: u64,
+    arg: u64,
+) -> Result<(), i64> {
+    let mut args = [0u64; 17];
+    args[..3].copy_from_slice(&[mpidr, entry, arg]);
+    let r = match conduit {
+        Conduit::Smc => smccc::smc64(cpu_on, args),
+        Conduit::Hvc => smccc::hvc64(cpu_on, args),
+    };
+    match r[0] as i64 {
+        0 => Ok(()),
+        e => Err(e),
+    }
 }

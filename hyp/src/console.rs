@@ -3,7 +3,6 @@
 //! `log` backend that prefixes every line with the CPU that wrote it.
 
 use core::fmt::{self, Write};
-extern crate alloc;
 
 use spin::{Mutex, Once};
 
@@ -16,12 +15,7 @@ static LOCK: Mutex<()> = Mutex::new(());
 /// The uart crate's description of a console the device tree names.
 fn desc(c: &platform::ConsoleInfo) -> uart::ConsoleDesc {
     uart::ConsoleDesc {
-        kind: match c.kind {
-            platform::ConsoleKind::Pl011 => uart::ConsoleKind::Pl011,
-            platform::ConsoleKind::Ns16550 => uart::ConsoleKind::Ns16550,
-            platform::ConsoleKind::Bcm2835Aux => uart::ConsoleKind::Bcm2835Aux,
-            platform::ConsoleKind::Meson => uart::ConsoleKind::Meson,
-        },
+        kind: c.kind,
         base: c.base as usize,
         reg_shift: c.reg_shift,
         reg_io_width: c.reg_io_width,

@@ -1,79 +1,57 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
-//! Physical interrupts taken at EL2: acknowledge, drop priority, handle,
-//! and deactivate (EOImode 1) — except level sources given to the guest,
-//! which stay active until the guest RESAMPLEs them, so that they can
-//! neither storm nor lose an edge.
+//! Physical interrupts: a table of handlers, one per INTID, which each
+//! owner fills in ([`register`]), and [`poll`], which takes every interrupt
+//! pending for this CPU: acknowledge, drop priority, run the handler, and
+//! deactivate (EOImode 1) unless the handler holds the line active.
+//!
+//! EL2 never unmasks interrupts: `poll` runs when the guest left because
+//! of one, and after every `wfi` the hypervisor waits in.
 
 use gic_backend::IntId;
+use spin::RwLock;
 
-use crate::{board, guest, selftest, vcpu};
+use crate::board::{self, Completion};
 
-/// The hypervisor's own SGIs.
-pub mod sgi {
-    use gic_backend::IntId;
-    /// "Your vCPU's notification may have changed": the handler does
-    /// nothing, the way back into the guest re-evaluates the line.
-    pub const KICK: IntId = 0;
-    /// Self-test: "answer me".
-    pub const PING: IntId = 1;
-    /// Self-test: the answer.
-    pub const PONG: IntId = 2;
+/// A handler: called with the datum it was registered with.
+pub type Handler = fn(u32) -> Completion;
+
+/// INTIDs a handler may be registered for: SGIs, PPIs and SPIs, not the
+/// special INTIDs 1020..1023 or the extended ranges.
+const MAX_INTID: usize = 1020;
+
+static TABLE: RwLock<[Option<(Handler, u32)>; MAX_INTID]> = RwLock::new([None; MAX_INTID]);
+
+/// Handle `intid` with `handler(datum)` from now on, on every CPU.
+/// Refused (`Err`) for an INTID outside the table.
+pub fn register(intid: IntId, handler: Handler, datum: u32) -> Result<(), IntId> {
+    let mut t = TABLE.write();
+    let slot = t.get_mut(intid as usize).ok_or(intid)?;
+    *slot = Some((handler, datum));
+    Ok(())
 }
 
 /// Handle every interrupt pending for this CPU.
-pub fn handle() {
-    let b = board::get();
-    while let Some(id) = b.gic.acknowledge() {
-        b.gic.priority_drop(id);
-        if dispatch(id) {
-            b.gic.deactivate(id);
+pub fn poll() {
+    let gic = board::get().gic;
+    while let Some(id) = gic.acknowledge() {
+        gic.priority_drop(id);
+        let entry = TABLE.read().get(id as usize).copied().flatten();
+        let completion = match entry {
+            Some((handler, datum)) => handler(datum),
+            None => {
+                log::warn!("unexpected interrupt {id}: disabled");
+                gic.disable(id);
+                Completion::Deactivate
+            }
+        };
+        if completion == Completion::Deactivate {
+            gic.deactivate(id);
         }
     }
 }
 
-/// Handle one interrupt; `false` if it must stay active.
-fn dispatch(id: IntId) -> bool {
-    let b = board::get();
-    match id {
-        sgi::KICK => true,
-        sgi::PING | sgi::PONG => {
-            selftest::on_sgi(id);
-            true
-        }
-        _ if id == b.hyp_timer => {
-            selftest::on_timer();
-            true
-        }
-        _ => match guest::get() {
-            Some(g) => guest_source(g, id),
-            None => unexpected(id),
-        },
-    }
-}
-
-/// A source the guest owns: its virtual timer, or a device line.
-fn guest_source(g: &guest::Guest, id: IntId) -> bool {
-    let b = board::get();
-    let cpu = crate::arch::cpu_index();
-    if id == b.platform.timer.virt.intid {
-        // Held active until RESAMPLE; the rVIC sees a level source.
-        let kick =
-            g.vm.set_trusted_level(cpu, guest::VTIMER_INTID, true)
-                .unwrap_or_default();
-        vcpu::kick(g, kick);
-        return false;
-    }
-    let Some(n) = g.input_of(id) else {
-        return unexpected(id);
-    };
-    let kick = g.vm.set_input_line(n, true);
-    vcpu::kick(g, kick);
-    // Edge: one assertion, done. Level: held active until RESAMPLE.
-    !g.inputs[n].level
-}
-
-fn unexpected(id: IntId) -> bool {
-    log::warn!("unexpected interrupt {id}: disabled");
-    board::get().gic.disable(id);
-    true
+/// A handler with nothing to do: the SGI only woke the CPU, or made it
+/// leave the guest.
+pub fn nothing(_: u32) -> Completion {
+    Completion::Deactivate
 }

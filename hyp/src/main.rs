@@ -3,9 +3,17 @@
 //! paravirtual interrupt controller instead of an emulated GIC.
 //!
 //! Boot flow (boot CPU): boot.S relocates the image and calls
-//! `primary_main` with the MMU off; discovery reads the device tree; the EL2
-//! identity map goes on; console, heap and GIC come up; the other CPUs are
-//! started; every CPU runs the GIC/timer self-test; the board powers off.
+//! [`primary_main`] with the MMU off; discovery reads the device tree; the
+//! EL2 identity map goes on; console, heap and GIC come up; the other CPUs
+//! are started; every CPU runs the boot check; then each CPU runs its vCPU
+//! ([`run::vcpu`]) until the guest powers the system off, or, with no
+//! guest, the board powers off.
+//!
+//! Layers, each calling only those below it (docs/architecture.md):
+//! `arch` → `console`, `heap`, `board`, `smp` → `trap` → `vm` → `irq` →
+//! `boot_check`, `run` → this file. The plain logic the layers use
+//! (options, function IDs, PSCI power states) is the `hyp` library
+//! (`lib.rs`), tested on the host.
 #![no_std]
 #![no_main]
 
@@ -13,26 +21,23 @@ extern crate alloc;
 
 mod arch;
 mod board;
+mod boot_check;
 mod console;
-mod guest;
 mod heap;
-mod hvc;
 mod irq;
-mod report;
-mod selftest;
+mod run;
 mod smp;
 mod trap;
-mod vcpu;
+mod vm;
 
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering::*};
 
-use arch::smccc;
-use gic_backend::Trigger;
+use board::Stop;
 use platform::Range;
 
 /// Set by the boot CPU once every CPU has been started.
 static ALL_STARTED: AtomicBool = AtomicBool::new(false);
-/// What the secondaries do after the self-test: wait, run the guest, idle.
+/// What the secondaries do after the boot check: wait, run the guest, idle.
 static NEXT: AtomicU8 = AtomicU8::new(NEXT_WAIT);
 const NEXT_WAIT: u8 = 0;
 const NEXT_GUEST: u8 = 1;
@@ -59,7 +64,7 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     };
     let mut platform = match platform::discover(dtb) {
         Ok(p) => p,
-        Err(e) => early_fail(dtb, e),
+        Err(e) => early_fail(dtb, format_args!("{e}")),
     };
     let (start, end) = arch::image_range();
     let _ = platform.exclude(Range::new(start, end - start));
@@ -69,7 +74,7 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     }
     let mmu = match arch::mmu::build(&ram[..platform.memory.len()]) {
         Ok(m) => m,
-        Err(e) => early_fail_msg(dtb, e),
+        Err(e) => early_fail(dtb, format_args!("{e}")),
     };
     arch::mmu::enable(&mmu);
     arch::init_cpu();
@@ -90,22 +95,22 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
         Err(e) => fail(e),
     };
     board.gic.init_distributor();
+    boot_check::register();
     init_cpu_gic(0);
     smp::mark_online(0);
     smp::start_secondaries(&mmu);
     ALL_STARTED.store(true, Release);
     arch::sev();
 
-    arch::irq_enable();
-    selftest::run();
-    let pass = selftest::report();
+    boot_check::run();
+    let pass = boot_check::report();
     if pass {
-        match guest::create(board) {
-            Ok(Some(g)) => {
+        match vm::build::create(board) {
+            Ok(Some(vm)) => {
+                run::register(vm);
                 NEXT.store(NEXT_GUEST, Release);
                 arch::sev();
-                arch::irq_disable();
-                vcpu::run(g, 0);
+                run::vcpu(vm, 0);
             }
             Ok(None) => log::info!("no guest bundle (initrd): nothing to run"),
             Err(e) => log::error!("cannot start the guest: {e}"),
@@ -113,7 +118,7 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     }
     NEXT.store(NEXT_IDLE, Release);
     arch::sev();
-    power_off(pass)
+    board::power_off(if pass { Stop::Done } else { Stop::Failed })
 }
 
 /// Entered from boot.S on every other CPU, MMU on, with its own stack.
@@ -123,20 +128,16 @@ extern "C" fn secondary_main(cpu: usize) -> ! {
     init_cpu_gic(cpu);
     smp::mark_online(cpu);
     arch::timer::wait_until(10_000, || ALL_STARTED.load(Acquire));
-    arch::irq_enable();
-    selftest::run();
+    boot_check::run();
     while NEXT.load(Acquire) == NEXT_WAIT {
         arch::wfe();
     }
     if NEXT.load(Acquire) == NEXT_GUEST {
-        if let Some(g) = guest::get() {
-            arch::irq_disable();
-            vcpu::run(g, cpu);
+        if let Some(vm) = vm::get() {
+            run::vcpu(vm, cpu);
         }
     }
-    loop {
-        arch::wfi();
-    }
+    arch::park()
 }
 
 /// This CPU's GIC interface, and the interrupts the hypervisor itself uses.
@@ -144,10 +145,10 @@ fn init_cpu_gic(cpu: usize) {
     let b = board::get();
     let id = b.cpu(cpu);
     b.gic.init_cpu(id);
-    for sgi in [irq::sgi::PING, irq::sgi::PONG] {
+    for sgi in [boot_check::PING_SGI, boot_check::PONG_SGI] {
         b.gic.enable(sgi);
     }
-    b.gic.set_trigger(b.hyp_timer, Trigger::Level);
+    b.gic.set_trigger(b.hyp_timer, vocab::Trigger::Level);
     b.gic.enable(b.hyp_timer);
     log::info!("cpu{cpu} up at EL2, MPIDR {:#x}", id.mpidr);
 }
@@ -176,52 +177,24 @@ fn report_platform(p: &platform::Platform) {
     log::info!("cpus: {}", p.cpus.len());
 }
 
-/// Stop the machine: PSCI SYSTEM_OFF if there is firmware to ask.
-fn power_off(pass: bool) -> ! {
-    let b = board::get();
-    match b.psci() {
-        Some(p) => {
-            log::info!(
-                "powering off ({})",
-                if pass {
-                    "all checks passed"
-                } else {
-                    "checks FAILED"
-                }
-            );
-            smccc::call(p.conduit, smccc::PSCI_SYSTEM_OFF, 0, 0, 0);
-            log::error!("PSCI SYSTEM_OFF returned");
-        }
-        None => log::info!("no PSCI firmware: halting all CPUs here"),
-    }
-    arch::park()
-}
-
 /// A fatal problem after the console is up.
 fn fail(msg: &str) -> ! {
     log::error!("cannot drive this board: {msg}");
     if let Some(p) = board::get_opt().and_then(|b| b.psci()) {
-        smccc::call(p.conduit, smccc::PSCI_SYSTEM_OFF, 0, 0, 0);
+        board::firmware_off(p.conduit, false);
     }
     arch::park()
 }
 
-/// Discovery failed, MMU still off: say why on whatever console the tree
-/// names, without locks or heap, then power off if PSCI is known.
-fn early_fail(dtb: &'static [u8], err: platform::Error) -> ! {
-    early_report(dtb, format_args!("cannot drive this board: {err}"))
-}
-
-fn early_fail_msg(dtb: &'static [u8], msg: &str) -> ! {
-    early_report(dtb, format_args!("cannot drive this board: {msg}"))
-}
-
-fn early_report(dtb: &'static [u8], msg: core::fmt::Arguments) -> ! {
+/// Discovery or the EL2 map failed, MMU still off: say why on whatever
+/// console the tree names, without locks or heap, then power off if PSCI
+/// is known.
+fn early_fail(dtb: &'static [u8], why: core::fmt::Arguments) -> ! {
     if let Some(c) = platform::find_console(dtb) {
-        console::early_print(&c, msg);
+        console::early_print(&c, format_args!("cannot drive this board: {why}"));
     }
     if let Some(p) = platform::find_psci(dtb) {
-        smccc::call(p.conduit, smccc::PSCI_SYSTEM_OFF, 0, 0, 0);
+        board::firmware_off(p.conduit, false);
     }
     arch::park()
 }

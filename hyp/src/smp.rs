@@ -7,7 +7,7 @@ extern crate alloc;
 use core::sync::atomic::{AtomicU64, Ordering::*};
 
 use crate::arch::timer::wait_until;
-use crate::arch::{self, cache, mmu::MmuConfig, secondary, smccc, STACK_SIZE};
+use crate::arch::{self, cache, mmu::MmuConfig, secondary, STACK_SIZE};
 use crate::board::{self, EnableMethod};
 
 /// Bit i set: logical CPU i has come up.
@@ -42,13 +42,9 @@ pub fn start_secondaries(mmu: &MmuConfig) {
                 continue;
             }
             Some(EnableMethod::Psci { conduit, cpu_on }) => {
-                let r = smccc::call(conduit, cpu_on, cpu.mpidr, entry, i as u64);
-                if r != 0 {
-                    log::error!(
-                        "PSCI CPU_ON for MPIDR {:#x} failed: {}",
-                        cpu.mpidr,
-                        r as i64
-                    );
+                if let Err(e) = board::firmware_cpu_on(conduit, cpu_on, cpu.mpidr, entry, i as u64)
+                {
+                    log::error!("PSCI CPU_ON for MPIDR {:#x} failed: {e}", cpu.mpidr);
                     continue;
                 }
             }

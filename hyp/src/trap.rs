@@ -1,99 +1,78 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
-//! Where every exception taken to EL2 goes, and the fatal report for the
-//! ones that should never happen.
+//! Why the guest stopped: the vector it left by and ESR_EL2 (with FAR_EL2
+//! and HPFAR_EL2 for aborts), decoded once into an [`Exit`] with named
+//! exception classes. Nothing is handled here; the VM layer decides what
+//! each exit means.
 
-use crate::arch::exception::{Syndrome, TrapFrame, Vector};
-use crate::{arch, console, guest, irq, vcpu};
+use aarch64_cpu::registers::ESR_EL2;
+use tock_registers::LocalRegisterCopy;
 
-/// Dispatch one exception. Called from the vectors with the saved context.
-pub fn handle(frame: &mut TrapFrame, vector: Vector) {
-    match vector {
-        Vector::CurrentIrq => irq::handle(),
-        Vector::LowerIrq => vcpu::irq_exit(),
-        Vector::LowerSync => vcpu::sync_exit(frame),
-        Vector::LowerAsync(_) => {
-            // Nothing routes FIQs or SErrors to a guest on purpose: note it
-            // once and let the guest go on.
-            static LOGGED: core::sync::atomic::AtomicBool =
-                core::sync::atomic::AtomicBool::new(false);
-            if !LOGGED.swap(true, core::sync::atomic::Ordering::Relaxed) {
-                log::warn!(
-                    "{} (ESR {:#x}), ignored (logged once)",
-                    vector.name(),
-                    Syndrome::read().esr
-                );
-            }
-        }
-        _ => fatal(frame, vector),
-    }
-    if matches!(
-        vector,
-        Vector::LowerIrq | Vector::LowerSync | Vector::LowerAsync(_)
-    ) {
-        if let Some(g) = guest::get() {
-            vcpu::before_entry(g, arch::cpu_index());
-        }
-    }
+use crate::arch::exception::{self, Vector};
+
+/// One exit from the guest, decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// A physical IRQ is pending: the hypervisor's to acknowledge.
+    Irq,
+    /// A physical FIQ or an SError arrived while the guest ran.
+    Async { serror: bool, esr: u64 },
+    /// HVC: the return address is already past the instruction.
+    Hvc,
+    /// A trapped SMC (HCR_EL2.TSC): the return address is the SMC itself.
+    Smc,
+    /// A trapped WFI or WFE.
+    Wfx { wfe: bool },
+    /// A trapped MSR/MRS/system instruction.
+    SysReg { esr: u64 },
+    /// A stage-2 abort: an access outside the guest's map.
+    Abort(Abort),
+    /// Anything else the guest can cause: an UNDEFINED instruction for it.
+    Other { esr: u64 },
 }
 
-/// Name of an exception class (ESR_EL2.EC), for the report.
-fn ec_name(ec: u64) -> &'static str {
-    match ec {
-        0x00 => "unknown reason",
-        0x01 => "WFI/WFE",
-        0x07 => "FP/SIMD access",
-        0x0e => "illegal execution state",
-        0x15 => "SVC",
-        0x16 => "HVC",
-        0x17 => "SMC",
-        0x18 => "system register access",
-        0x20 | 0x21 => "instruction abort",
-        0x22 => "PC alignment fault",
-        0x24 | 0x25 => "data abort",
-        0x26 => "SP alignment fault",
-        0x2f => "SError",
-        0x3c => "BRK",
-        _ => "other",
-    }
+/// A guest access that stage 2 does not map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Abort {
+    /// Data (else instruction) abort.
+    pub data: bool,
+    /// The intermediate physical address (HPFAR_EL2 and FAR's page offset).
+    pub ipa: u64,
+    /// The virtual address (FAR_EL2).
+    pub far: u64,
 }
 
-/// Report an exception the hypervisor cannot handle and stop this CPU.
-/// Other CPUs carry on.
-pub fn fatal(frame: &TrapFrame, vector: Vector) -> ! {
-    let s = Syndrome::read();
-    let cpu = arch::cpu_index();
-    console::print_emergency(format_args!(
-        "FATAL: {} on cpu{cpu}: EC {:#04x} ({}) ESR {:#010x} FAR {:#018x}",
-        vector.name(),
-        s.ec(),
-        ec_name(s.ec()),
-        s.esr,
-        s.far
-    ));
-    console::print_emergency(format_args!(
-        "  ELR {:#018x} SPSR {:#010x}",
-        frame.elr, frame.spsr
-    ));
-    for row in 0..8 {
-        let r = row * 4;
-        let reg = |i: usize| frame.x.get(i).copied();
-        match (reg(r), reg(r + 1), reg(r + 2), reg(r + 3)) {
-            (Some(a), Some(b), Some(c), Some(d)) => console::print_emergency(format_args!(
-                "  x{:<2} {a:#018x} x{:<2} {b:#018x} x{:<2} {c:#018x} x{:<2} {d:#018x}",
-                r,
-                r + 1,
-                r + 2,
-                r + 3
-            )),
-            (Some(a), Some(b), Some(c), None) => console::print_emergency(format_args!(
-                "  x{:<2} {a:#018x} x{:<2} {b:#018x} x{:<2} {c:#018x}",
-                r,
-                r + 1,
-                r + 2
-            )),
-            _ => {}
-        }
-    }
-    console::print_emergency(format_args!("cpu{cpu} stopped"));
-    arch::park()
+/// An exit and the length of the instruction that caused it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trap {
+    pub exit: Exit,
+    /// Bytes to step over the trapping instruction (ESR_EL2.IL: 4, or 2
+    /// for a 16-bit one).
+    pub len: u64,
+}
+
+/// Decode the exit the guest just took through `vector`. Reads the
+/// syndrome registers, which stay valid until the next exception at EL2.
+pub fn decode(vector: Vector) -> Trap {
+    use ESR_EL2::EC::Value as Ec;
+    let (esr, far) = exception::syndrome();
+    let syndrome = LocalRegisterCopy::<u64, ESR_EL2::Register>::new(esr);
+    let len = if esr & (1 << 25) != 0 { 4 } else { 2 };
+    let exit = match vector {
+        Vector::Irq => Exit::Irq,
+        Vector::Fiq => Exit::Async { serror: false, esr },
+        Vector::SError => Exit::Async { serror: true, esr },
+        Vector::Sync => match syndrome.read_as_enum(ESR_EL2::EC) {
+            Some(Ec::HVC64) => Exit::Hvc,
+            Some(Ec::SMC64) => Exit::Smc,
+            Some(Ec::TrappedWFIorWFE) => Exit::Wfx { wfe: esr & 1 != 0 },
+            Some(Ec::TrappedMsrMrs) => Exit::SysReg { esr },
+            Some(ec @ (Ec::DataAbortLowerEL | Ec::InstrAbortLowerEL)) => Exit::Abort(Abort {
+                data: ec == Ec::DataAbortLowerEL,
+                ipa: (exception::hpfar() >> 4) << 12 | (far & 0xfff),
+                far,
+            }),
+            _ => Exit::Other { esr },
+        },
+    };
+    Trap { exit, len }
 }

@@ -12,21 +12,7 @@ use crate::error::Error;
 use crate::irq::{gic_interrupts, GicRef, Irq, Routing};
 use crate::walk::Context;
 use crate::Fdt;
-
-/// Which UART driver the console needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConsoleKind {
-    /// Arm PL011 (`arm,pl011`).
-    Pl011,
-    /// 16550 family: registers `1 << reg_shift` bytes apart, accessed
-    /// `reg_io_width` bytes wide.
-    Ns16550,
-    /// Raspberry Pi mini UART (`brcm,bcm2835-aux-uart`): 16550-like,
-    /// registers 4 bytes apart, 32-bit access.
-    Bcm2835Aux,
-    /// Amlogic Meson UART (`amlogic,meson-gx-uart`).
-    Meson,
-}
+pub use vocab::ConsoleKind;
 
 /// The console UART.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,12 +5,9 @@
 use crate::error::Error;
 use crate::walk::Context;
 
-/// Most CPUs discovery records.
-pub const MAX_CPUS: usize = 64;
 /// PSCI 0.2+ `CPU_ON` (SMC64), used when the node has no `cpu_on`.
-pub const PSCI_CPU_ON_64: u32 = 0xc400_0003;
-/// The MPIDR affinity fields Aff3 (39:32) and Aff2..Aff0 (23:0).
-const MPIDR_AFFINITY: u64 = 0xff_00ff_ffff;
+pub use smccc::psci::PSCI_CPU_ON_64;
+pub use vocab::MAX_CPUS;
 
 /// How a secondary CPU is started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -86,7 +83,7 @@ pub fn parse_cpu<'a>(ctx: &Context<'a, '_>) -> Result<Option<Cpu<'a>>, Error<'a>
             prop: "reg",
             why: "is not one MPIDR of #address-cells cells",
         })?;
-    if mpidr & !MPIDR_AFFINITY != 0 {
+    if mpidr & !vocab::MPIDR_AFFINITY_MASK != 0 {
         return Err(Error::BadMpidr {
             node,
             mpidr,

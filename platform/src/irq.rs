@@ -13,11 +13,13 @@
 use crate::error::Error;
 use crate::fdt::{be32, Fdt};
 use crate::walk::{Context, IrqParent};
+use vocab::Trigger;
 
-/// How an interrupt line signals, from the low 4 bits of the specifier's
-/// third cell.
+/// How the device tree says a line signals: the low 4 bits of a GIC
+/// specifier's third cell, polarity included. [`Irq::trigger`] reduces it
+/// to the [`Trigger`] the GIC is programmed with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Trigger {
+pub enum Sense {
     /// 1: low-to-high edge.
     EdgeRising,
     /// 2: high-to-low edge (PPIs only).
@@ -38,13 +40,22 @@ pub struct Irq {
     /// GIC INTID: SPI n is 32+n, PPI n is 16+n (GICv3 extended: ESPI n is
     /// 4096+n, EPPI n is 1056+n).
     pub intid: u32,
-    pub trigger: Trigger,
+    pub sense: Sense,
 }
 
 impl Irq {
-    /// Level-sensitive (or unspecified); otherwise edge-triggered.
+    /// Edge for either edge; level for either level, and for an
+    /// unspecified sense (a level line handled as level is never lost).
+    pub fn trigger(&self) -> Trigger {
+        match self.sense {
+            Sense::EdgeRising | Sense::EdgeFalling => Trigger::Edge,
+            _ => Trigger::Level,
+        }
+    }
+
+    /// [`Irq::trigger`] is level.
     pub fn is_level(&self) -> bool {
-        !matches!(self.trigger, Trigger::EdgeRising | Trigger::EdgeFalling)
+        self.trigger() == Trigger::Level
     }
 }
 
@@ -89,15 +100,15 @@ pub fn decode<'a>(node: &'a str, kind: u32, number: u32, flags: u32) -> Result<I
         .ok()
         .filter(|&i| i < 1020 || kind >= 2)
         .ok_or(Error::BadInterrupt { node, kind, number })?;
-    let trigger = match flags & 0xf {
-        0 => Trigger::Unspecified,
-        1 => Trigger::EdgeRising,
-        2 => Trigger::EdgeFalling,
-        4 => Trigger::LevelHigh,
-        8 => Trigger::LevelLow,
+    let sense = match flags & 0xf {
+        0 => Sense::Unspecified,
+        1 => Sense::EdgeRising,
+        2 => Sense::EdgeFalling,
+        4 => Sense::LevelHigh,
+        8 => Sense::LevelLow,
         other => return Err(Error::BadTrigger { node, flags: other }),
     };
-    Ok(Irq { intid, trigger })
+    Ok(Irq { intid, sense })
 }
 
 /// A node's GIC interrupts, read from the blob on demand: any number of
@@ -234,21 +245,21 @@ mod tests {
             d(0, 1, 4),
             Ok(Irq {
                 intid: 33,
-                trigger: Trigger::LevelHigh
+                sense: Sense::LevelHigh
             })
         );
         assert_eq!(
             d(1, 9, 0xf04),
             Ok(Irq {
                 intid: 25,
-                trigger: Trigger::LevelHigh
+                sense: Sense::LevelHigh
             })
         );
         assert_eq!(
             d(1, 13, 0xff08),
             Ok(Irq {
                 intid: 29,
-                trigger: Trigger::LevelLow
+                sense: Sense::LevelLow
             })
         );
         assert_eq!(

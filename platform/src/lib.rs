@@ -17,6 +17,7 @@
 //! need the whole ancestry (see [`walk`]).
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 #[cfg(test)]
 extern crate std;
@@ -41,7 +42,7 @@ pub use devices::{Device, Devices, MAX_DEVICES, MAX_DEVICE_REGS};
 pub use error::Error;
 pub use fdt::{dtb_size, Fdt, MAX_DTB_SIZE};
 pub use gic::{GicInfo, MAX_REDIST_REGIONS};
-pub use irq::{Irq, IrqList, Trigger};
+pub use irq::{Irq, IrqList, Sense};
 pub use list::List;
 pub use memory::{MAX_MEMORY, MAX_RESERVED};
 pub use range::Range;
@@ -92,6 +93,19 @@ impl<'a> Platform<'a> {
         range::subtract(&mut self.usable, r).map_err(|_| Error::TooMany {
             what: "usable memory ranges",
             limit: MAX_USABLE,
+        })
+    }
+
+    /// The highest `align`-aligned base of `size` bytes inside one usable
+    /// range (a guest's RAM is carved from the top, away from the images
+    /// the boot loader put low). `align` is a power of two. `None` if no
+    /// range is large enough.
+    pub fn carve_top(&self, size: u64, align: u64) -> Option<u64> {
+        debug_assert!(align.is_power_of_two());
+        self.usable.iter().rev().find_map(|r| {
+            let top = r.end() & !(align - 1);
+            let base = top.checked_sub(size)?;
+            (base >= r.base).then_some(base)
         })
     }
 }

@@ -9,7 +9,7 @@ mod common;
 use common::{amend, board};
 use platform::{
     discover_at, Conduit, ConsoleKind, EnableMethod, Error, GicInfo, Irq, Platform, PsciVersion,
-    Range, Trigger,
+    Range, Sense,
 };
 
 const NEEDS_DTBS: &str = "needs target/dtbs: run scripts/fetch-dtbs";
@@ -18,8 +18,8 @@ fn ranges(pairs: &[(u64, u64)]) -> Vec<Range> {
     pairs.iter().map(|&(b, s)| Range::new(b, s)).collect()
 }
 
-fn irq(intid: u32, trigger: Trigger) -> Irq {
-    Irq { intid, trigger }
+fn irq(intid: u32, sense: Sense) -> Irq {
+    Irq { intid, sense }
 }
 
 fn cpus(p: &Platform<'_>) -> Vec<(u64, EnableMethod)> {
@@ -27,11 +27,11 @@ fn cpus(p: &Platform<'_>) -> Vec<(u64, EnableMethod)> {
 }
 
 /// The timer PPIs every board here uses: 13, 14, 11, 10.
-fn assert_timer(p: &Platform<'_>, trigger: Trigger) {
-    assert_eq!(p.timer.secure_phys, irq(29, trigger));
-    assert_eq!(p.timer.phys, irq(30, trigger));
-    assert_eq!(p.timer.virt, irq(27, trigger));
-    assert_eq!(p.timer.hyp_phys, irq(26, trigger));
+fn assert_timer(p: &Platform<'_>, sense: Sense) {
+    assert_eq!(p.timer.secure_phys, irq(29, sense));
+    assert_eq!(p.timer.phys, irq(30, sense));
+    assert_eq!(p.timer.virt, irq(27, sense));
+    assert_eq!(p.timer.hyp_phys, irq(26, sense));
     assert_eq!(p.timer.hyp_virt, None);
 }
 
@@ -59,8 +59,8 @@ fn assert_qemu_virt_common(p: &Platform<'_>, dtb_len: u64) {
         (0..4).map(|i| (i, EnableMethod::Psci)).collect::<Vec<_>>()
     );
     assert_psci_smc(p);
-    assert_eq!(p.maintenance_irq, Some(irq(25, Trigger::LevelHigh)));
-    assert_timer(p, Trigger::LevelHigh);
+    assert_eq!(p.maintenance_irq, Some(irq(25, Sense::LevelHigh)));
+    assert_timer(p, Sense::LevelHigh);
 
     let c = p.console.expect("console");
     assert_eq!(
@@ -71,7 +71,7 @@ fn assert_qemu_virt_common(p: &Platform<'_>, dtb_len: u64) {
         (c.base, c.size, c.reg_shift, c.reg_io_width),
         (0x900_0000, 0x1000, 0, 4)
     );
-    assert_eq!((c.irq, c.options), (Some(irq(33, Trigger::LevelHigh)), ""));
+    assert_eq!((c.irq, c.options), (Some(irq(33, Sense::LevelHigh)), ""));
 
     // 32 virtio-mmio transports (SPI 16..47, edge), pl061, pl031, pl011.
     assert_eq!(p.devices.len(), 35);
@@ -85,7 +85,7 @@ fn assert_qemu_virt_common(p: &Platform<'_>, dtb_len: u64) {
         assert_eq!(d.regs, [Range::new(0xa00_0000 + 0x200 * i as u64, 0x200)]);
         assert_eq!(
             d.irqs.iter().collect::<Vec<_>>(),
-            [irq(48 + i as u32, Trigger::EdgeRising)]
+            [irq(48 + i as u32, Sense::EdgeRising)]
         );
     }
     let find = |name: &str| {
@@ -101,13 +101,13 @@ fn assert_qemu_virt_common(p: &Platform<'_>, dtb_len: u64) {
     );
     assert_eq!(
         rtc.irqs.iter().collect::<Vec<_>>(),
-        [irq(34, Trigger::LevelHigh)]
+        [irq(34, Sense::LevelHigh)]
     );
     let uart = find("pl011@9000000");
-    assert_eq!(uart.irqs.get(0), Some(irq(33, Trigger::LevelHigh)));
+    assert_eq!(uart.irqs.get(0), Some(irq(33, Sense::LevelHigh)));
     assert_eq!(
         find("pl061@9030000").irqs.get(0),
-        Some(irq(39, Trigger::LevelHigh))
+        Some(irq(39, Sense::LevelHigh))
     );
     // No reg (pmu, timer), no interrupts (fw-cfg, flash), interrupt-map
     // only (pcie), or the GIC itself: not devices.
@@ -184,7 +184,7 @@ fn raspberry_pi_4() {
             gicv: Some(Range::new(0xff84_6000, 0x2000)),
         }
     );
-    assert_eq!(p.maintenance_irq, Some(irq(25, Trigger::LevelHigh)));
+    assert_eq!(p.maintenance_irq, Some(irq(25, Sense::LevelHigh)));
     let spin = |release_addr| EnableMethod::SpinTable { release_addr };
     assert_eq!(
         cpus(&p),
@@ -196,7 +196,7 @@ fn raspberry_pi_4() {
         ]
     );
     assert_eq!(p.psci, None);
-    assert_timer(&p, Trigger::LevelLow);
+    assert_timer(&p, Sense::LevelLow);
 
     // stdout-path = "serial1:115200n8": the mini UART.
     let c = p.console.expect("console");
@@ -214,7 +214,7 @@ fn raspberry_pi_4() {
     );
     assert_eq!(
         (c.irq, c.options),
-        (Some(irq(125, Trigger::LevelHigh)), "115200n8")
+        (Some(irq(125, Sense::LevelHigh)), "115200n8")
     );
 
     assert_eq!(
@@ -233,7 +233,7 @@ fn raspberry_pi_4() {
     let find = |name: &str| p.devices.iter().find(|d| d.name == name);
     let pl011 = find("serial@7e201000").expect("pl011");
     assert_eq!(pl011.regs, [Range::new(0xfe20_1000, 0x200)]);
-    assert_eq!(pl011.irqs.get(0), Some(irq(153, Trigger::LevelHigh)));
+    assert_eq!(pl011.irqs.get(0), Some(irq(153, Sense::LevelHigh)));
     // Under /emmc2bus, whose children have two address cells.
     assert_eq!(
         find("mmc@7e340000").expect("emmc2").regs,
@@ -255,7 +255,7 @@ fn raspberry_pi_4() {
             .expect("l2")
             .irqs
             .get(0),
-        Some(irq(128, Trigger::LevelHigh))
+        Some(irq(128, Sense::LevelHigh))
     );
     assert!(find("hdmi@7ef00700").is_none() && find("hdmi@7ef05700").is_none());
 }
@@ -295,13 +295,13 @@ fn rk3568_evb1() {
     assert_eq!(gicd, Range::new(0xfd40_0000, 0x1_0000));
     assert_eq!(redists[..], ranges(&[(0xfd46_0000, 0x8_0000)]));
     assert_eq!((redistributor_stride, gicv), (None, None));
-    assert_eq!(p.maintenance_irq, Some(irq(25, Trigger::LevelHigh)));
+    assert_eq!(p.maintenance_irq, Some(irq(25, Sense::LevelHigh)));
     assert_eq!(
         cpus(&p),
         [0, 0x100, 0x200, 0x300].map(|m| (m, EnableMethod::Psci))
     );
     assert_psci_smc(&p);
-    assert_timer(&p, Trigger::LevelHigh);
+    assert_timer(&p, Sense::LevelHigh);
 
     // stdout-path = "serial2:1500000n8": a DesignWare 16550, 32-bit registers.
     let c = p.console.expect("console");
@@ -315,7 +315,7 @@ fn rk3568_evb1() {
     );
     assert_eq!(
         (c.irq, c.options),
-        (Some(irq(150, Trigger::LevelHigh)), "1500000n8")
+        (Some(irq(150, Sense::LevelHigh)), "1500000n8")
     );
 
     // The zero-sized third entry is left out.
@@ -360,13 +360,13 @@ fn odroid_c4() {
             gicv: Some(Range::new(0xffc0_6000, 0x2000)),
         }
     );
-    assert_eq!(p.maintenance_irq, Some(irq(25, Trigger::LevelHigh)));
+    assert_eq!(p.maintenance_irq, Some(irq(25, Sense::LevelHigh)));
     assert_eq!(
         cpus(&p),
         (0..4).map(|i| (i, EnableMethod::Psci)).collect::<Vec<_>>()
     );
     assert_psci_smc(&p);
-    assert_timer(&p, Trigger::LevelLow);
+    assert_timer(&p, Sense::LevelLow);
 
     // stdout-path = "serial0:115200n8": /soc/bus@ff800000/serial@3000,
     // translated through the AO bus's ranges.
@@ -381,7 +381,7 @@ fn odroid_c4() {
     );
     assert_eq!(
         (c.irq, c.options),
-        (Some(irq(225, Trigger::EdgeRising)), "115200n8")
+        (Some(irq(225, Sense::EdgeRising)), "115200n8")
     );
 
     assert_eq!(p.memory[..], ranges(&[(0, 0x4000_0000)]));

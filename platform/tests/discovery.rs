@@ -10,15 +10,15 @@ mod common;
 use common::{dtc, dts, dts_with, err, ok};
 use platform::{
     discover_at, dtb_size, Conduit, ConsoleKind, EnableMethod, Error, GicInfo, Irq, PsciVersion,
-    Range, Trigger, MAX_CPUS, MAX_MEMORY, MAX_USABLE,
+    Range, Sense, MAX_CPUS, MAX_MEMORY, MAX_USABLE,
 };
 
 fn ranges(pairs: &[(u64, u64)]) -> Vec<Range> {
     pairs.iter().map(|&(b, s)| Range::new(b, s)).collect()
 }
 
-fn irq(intid: u32, trigger: Trigger) -> Irq {
-    Irq { intid, trigger }
+fn irq(intid: u32, sense: Sense) -> Irq {
+    Irq { intid, sense }
 }
 
 #[test]
@@ -40,7 +40,7 @@ fn translates_through_two_levels_of_ranges() {
         (c.kind, c.base, c.size),
         (ConsoleKind::Pl011, 0xfe20_1000, 0x200)
     );
-    assert_eq!(c.irq, Some(irq(153, Trigger::LevelHigh)));
+    assert_eq!(c.irq, Some(irq(153, Sense::LevelHigh)));
     // bus@7e300000 maps <0x1 0x0> to soc address 0x7e300000, which soc
     // maps to 0xfe300000.
     let mmc = p.devices.iter().find(|d| d.name == "mmc@1,100").unwrap();
@@ -50,7 +50,7 @@ fn translates_through_two_levels_of_ranges() {
     );
     assert_eq!(
         mmc.irqs.iter().collect::<Vec<_>>(),
-        [irq(158, Trigger::LevelHigh)]
+        [irq(158, Sense::LevelHigh)]
     );
     // Two-cell MPIDRs (Aff3 = 1); the disabled cpu@200 is left out.
     let mpidrs: Vec<u64> = p.cpus.iter().map(|c| c.mpidr).collect();
@@ -62,7 +62,7 @@ fn translates_through_two_levels_of_ranges() {
         (Conduit::Hvc, 0xc400_0003, PsciVersion::V0_2)
     );
     // The fifth timer interrupt is the EL2 virtual timer.
-    assert_eq!(p.timer.hyp_virt, Some(irq(28, Trigger::LevelHigh)));
+    assert_eq!(p.timer.hyp_virt, Some(irq(28, Sense::LevelHigh)));
 }
 
 #[test]
@@ -187,8 +187,8 @@ fn one_address_cell_gicv3_and_spin_tables() {
     assert_eq!(redistributor_stride, Some(0x4_0000));
     assert_eq!(gicv, Some(Range::new(0x332_0000, 0x2000)));
     // Four interrupt cells: the fourth (PPI partition) is ignored.
-    assert_eq!(p.maintenance_irq, Some(irq(25, Trigger::LevelHigh)));
-    assert_eq!(p.timer.virt, irq(27, Trigger::LevelLow));
+    assert_eq!(p.maintenance_irq, Some(irq(25, Sense::LevelHigh)));
+    assert_eq!(p.timer.virt, irq(27, Sense::LevelLow));
     let cpus: Vec<_> = p.cpus.iter().map(|c| (c.mpidr, c.enable)).collect();
     assert_eq!(
         cpus,
@@ -216,7 +216,7 @@ fn one_address_cell_gicv3_and_spin_tables() {
         (ConsoleKind::Ns16550, "snps,dw-apb-uart", 0x1c2_8000, 0x400)
     );
     assert_eq!((c.reg_shift, c.reg_io_width, c.options), (2, 4, "115200n8"));
-    assert_eq!(c.irq, Some(irq(32, Trigger::LevelHigh)));
+    assert_eq!(c.irq, Some(irq(32, Sense::LevelHigh)));
     assert_eq!(p.memory[..], ranges(&[(0x8000_0000, 0x2000_0000)]));
     assert_eq!(p.usable[..], ranges(&[(0x8001_0000, 0x1fff_0000)]));
 }
@@ -230,7 +230,7 @@ fn interrupt_parents_decide_what_is_a_gic_device() {
         .iter()
         .map(|d| (d.compatible, d.regs.to_vec(), d.irqs.iter().collect()))
         .collect();
-    let level = |i| irq(i, Trigger::LevelHigh);
+    let level = |i| irq(i, Sense::LevelHigh);
     assert_eq!(
         devices,
         [
@@ -240,7 +240,7 @@ fn interrupt_parents_decide_what_is_a_gic_device() {
             (
                 "test,direct",
                 ranges(&[(0x5000, 0x100)]),
-                vec![level(34), irq(35, Trigger::EdgeRising)]
+                vec![level(34), irq(35, Sense::EdgeRising)]
             ),
             // Its bus sends interrupts to intc2, but it names the GIC.
             ("test,back", ranges(&[(0x11000, 0x100)]), vec![level(36)]),
@@ -248,7 +248,7 @@ fn interrupt_parents_decide_what_is_a_gic_device() {
             (
                 "test,ext",
                 ranges(&[(0x7000, 0x100)]),
-                vec![level(37), irq(18, Trigger::LevelLow)]
+                vec![level(37), irq(18, Sense::LevelLow)]
             ),
         ]
     );
@@ -648,4 +648,30 @@ fn dtb_size_reads_the_header_of_a_real_blob() {
     let mut bad = dtb.clone();
     bad[0] = 0;
     assert_eq!(dtb_size(bad[..8].try_into().unwrap()), None);
+}
+
+#[test]
+fn guest_ram_is_carved_from_the_top_of_a_range_that_holds_it() {
+    const MIB2: u64 = 2 << 20;
+    let dtb = dts("reserved");
+    let p = discover_at(&dtb, Some(0x9800_0000)).unwrap();
+    // The top usable range is [0x1_0000_0000, 0x1_3fff_0000): its end is
+    // not 2 MiB aligned, so the carve rounds down.
+    assert_eq!(
+        p.usable.last(),
+        Some(&Range::new(0x1_0000_0000, 0x3fff_0000))
+    );
+    assert_eq!(p.carve_top(MIB2, MIB2), Some(0x1_3fc0_0000));
+    assert_eq!(p.carve_top(0x3fe0_0000, MIB2), Some(0x1_0000_0000));
+    assert_eq!(p.carve_top(0x3fe0_0000 + MIB2, MIB2), None);
+    assert_eq!(p.carve_top(0x1000, 0x1000), Some(0x1_3ffe_f000));
+    // A top range too small for the guest: the next one down that holds it.
+    let dtb = dts_with(
+        "reserved",
+        "/ { memory@100000000 { reg = <0x1 0x0 0x0 0x400000>; }; };",
+    );
+    let p = discover_at(&dtb, Some(0x9800_0000)).unwrap();
+    assert_eq!(p.usable.last(), Some(&Range::new(0x1_0000_0000, 0x40_0000)));
+    assert_eq!(p.carve_top(4 << 20, MIB2), Some(0x1_0000_0000));
+    assert_eq!(p.carve_top(6 << 20, MIB2), Some(0xa000_0000 - (6 << 20)));
 }

@@ -9,7 +9,20 @@ pub const SUCCESS: u64 = 0;
 /// SMCCC `NOT_SUPPORTED` (-1): x0 for a function ID this ABI does not define.
 pub const NOT_SUPPORTED: u64 = u64::MAX;
 /// The bits of an MPIDR that name a vCPU (Aff3, Aff2, Aff1, Aff0).
-pub const AFFINITY_MASK: u64 = 0xff_00ff_ffff;
+pub use vocab::MPIDR_AFFINITY_MASK as AFFINITY_MASK;
+
+/// The trusted INTIDs of the architected timer, as a guest's device tree
+/// gives them to `arm,armv8-timer` (the GIC PPI numbers Linux expects).
+pub mod timer_intid {
+    pub const SECURE_PHYS: u32 = 29;
+    pub const PHYS: u32 = 30;
+    /// The only timer that fires: the hypervisor asserts it when the
+    /// guest's virtual timer (CNTV) does.
+    pub const VIRT: u32 = 27;
+    pub const HYP: u32 = 26;
+    /// In the order `arm,armv8-timer` lists them.
+    pub const ALL: [u32; 4] = [SECURE_PHYS, PHYS, VIRT, HYP];
+}
 
 const RVID_BASE: u32 = 0xC500_0100;
 const RVIC_BASE: u32 = 0xC500_0200;

@@ -6,6 +6,7 @@
 //! data: no locks, no hardware, no allocation after [`Rvic::new`]. The `rvid`
 //! crate puts N of these behind locks and decodes hypercalls into them.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 
@@ -15,6 +16,6 @@ mod space;
 #[cfg(test)]
 mod tests;
 
-pub use abi::{Call, Error, AFFINITY_MASK, NOT_SUPPORTED, SUCCESS, VERSION};
+pub use abi::{timer_intid, Call, Error, AFFINITY_MASK, NOT_SUPPORTED, SUCCESS, VERSION};
 pub use instance::{NotLevel, Rvic};
 pub use space::{IntidSpace, SpaceError, MAX_INTIDS};

@@ -17,14 +17,10 @@
 use alloc::{boxed::Box, vec};
 use rvic::{Error, IntidSpace};
 
-/// How an input signals.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Trigger {
-    /// Each assertion is one interrupt (edge lines, MSIs).
-    Edge,
-    /// The interrupt stands while the line is asserted (device lines, INTx).
-    Level,
-}
+/// How an input signals: edge (each assertion is one interrupt: edge
+/// lines, MSIs) or level (the interrupt stands while the line is asserted:
+/// device lines, INTx).
+pub use vocab::Trigger;
 
 /// Where an input is delivered: an untrusted INTID on one vCPU's rVIC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -4,10 +4,11 @@
 //! [`Rvid`] owns the input table: each input's trigger, line and route to a
 //! (vCPU, untrusted INTID). [`Vm`] owns one [`rvic::Rvic`] per vCPU and one
 //! [`Rvid`] behind locks, the MPIDR → vCPU table and the counters. It is the
-//! hypervisor's single entry point: [`Vm::hypercall`] for every rVIC and rVID
-//! call, [`Vm::set_input_line`] and [`Vm::set_trusted_level`] for the sources
-//! the hypervisor owns. Memory is allocated in [`Vm::new`] only.
+//! hypervisor's single entry point: [`Vm::call`] for every rVIC and rVID
+//! call (with the hardware behind a [`Physical`]), [`Vm::set_input_line`]
+//! and [`Vm::set_trusted_level`] for the sources the hypervisor owns. Memory is allocated in [`Vm::new`] only.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(test)]
@@ -26,4 +27,4 @@ pub use counters::Counters;
 pub use distributor::{LineEffect, Route, Rvid, Trigger};
 pub use rvic;
 pub use vcpu_set::VcpuSet;
-pub use vm::{ConfigError, HvcResult, Resampled, Source, Vm, VmConfig};
+pub use vm::{ConfigError, HvcResult, NoHardware, Physical, Resampled, Source, Vm, VmConfig};

@@ -18,7 +18,9 @@
 //!   table, then, still holding it, at most the route's target rVIC. That
 //!   orders line changes against MAP: an assertion lands wholly on the old
 //!   route or wholly on the new one, as the ABI's retargeting sequence
-//!   needs. UNMAP locks the table only.
+//!   needs. MAP also steers the physical line ([`Physical::routed`]) while
+//!   it holds the table, so two MAPs of one input reach the hardware in the
+//!   order they took effect. UNMAP locks the table only.
 //!
 //! No update is lost: every read-modify-write of an rVIC runs whole under its
 //! lock (ACKNOWLEDGE picks, masks and clears in one hold), and each vCPU's
@@ -109,6 +111,30 @@ pub struct HvcResult {
     pub resampled: Option<Resampled>,
 }
 
+/// What the hypervisor does at the hardware for [`Vm::call`], called under
+/// the lock of the state concerned (so it must not call back into the VM).
+pub trait Physical {
+    /// RESAMPLE of a level INTID: the current state of its `source`, or
+    /// `None` to keep the state last reported through
+    /// [`Vm::set_input_line`] or [`Vm::set_trusted_level`]. Runs at most once
+    /// per call.
+    fn sample(&mut self, source: Source) -> Option<bool>;
+    /// A MAP succeeded: rVID input `input` is now delivered to `vcpu`.
+    fn routed(&mut self, input: usize, vcpu: usize);
+}
+
+/// No hardware behind the controller: nothing is sampled, routes go
+/// nowhere.
+pub struct NoHardware;
+
+impl Physical for NoHardware {
+    fn sample(&mut self, _: Source) -> Option<bool> {
+        None
+    }
+
+    fn routed(&mut self, _: usize, _: usize) {}
+}
+
 /// The interrupt controller of one VM. `Sync`: see the module doc.
 pub struct Vm {
     space: IntidSpace,
@@ -160,13 +186,6 @@ impl Vm {
         })
     }
 
-    /// Whether `fid` is an rVIC or rVID call (W0 only), so a trap handler can
-    /// send other function IDs (PSCI...) elsewhere. [`Vm::hypercall`] answers
-    /// NOT_SUPPORTED to the others anyway.
-    pub fn owns(fid: u64) -> bool {
-        Call::from_fid(fid).is_some()
-    }
-
     /// `T` and `U`.
     pub fn space(&self) -> IntidSpace {
         self.space
@@ -207,35 +226,41 @@ impl Vm {
         self.rvid.lock().route(input)
     }
 
-    /// One guest hypercall from vCPU `caller` (`x0` = `fid`): the whole job
-    /// of the trap handler for these function IDs.
+    /// One guest hypercall from vCPU `caller` (`x0` = `fid`), decoded here,
+    /// with no hardware behind the controller ([`NoHardware`]): for tests
+    /// and models. The hypervisor decodes the function ID itself and calls
+    /// [`Vm::call`].
     pub fn hypercall(&self, caller: usize, fid: u64, x1: u64, x2: u64, x3: u64) -> HvcResult {
-        self.hypercall_sampling(caller, fid, x1, x2, x3, |_| None)
+        match Call::from_fid(fid) {
+            Some(call) => self.call(caller, call, [x1, x2, x3], &mut NoHardware),
+            None => {
+                self.vcpus[caller].counters.call(None);
+                HvcResult {
+                    regs: [NOT_SUPPORTED, 0, 0, 0],
+                    ..HvcResult::default()
+                }
+            }
+        }
     }
 
-    /// [`Vm::hypercall`], where RESAMPLE first asks `sample` for the
-    /// current state of the level source it reads (`None`: keep the state
-    /// last reported through [`Vm::set_input_line`] or
-    /// [`Vm::set_trusted_level`]). Physical level lines give no event when
-    /// they fall, so the hypervisor reads the hardware here; `sample` runs
-    /// at most once, under the lock of the state it updates.
-    pub fn hypercall_sampling(
+    /// rVIC/rVID call `call` from vCPU `caller` with arguments x1..x3: the
+    /// whole job of the trap handler for these calls. What only the
+    /// hypervisor can do at the hardware, `hw` does, under the lock of the
+    /// state it concerns: RESAMPLE asks it for the level source's current
+    /// state (physical level lines give no event when they fall), and a
+    /// successful MAP tells it where the input now goes, so that the
+    /// physical line is steered before another MAP of the same input can
+    /// run. Each call takes the locks it needs once.
+    pub fn call(
         &self,
         caller: usize,
-        fid: u64,
-        x1: u64,
-        x2: u64,
-        x3: u64,
-        sample: impl FnOnce(Source) -> Option<bool>,
+        call: Call,
+        args: [u64; 3],
+        hw: &mut impl Physical,
     ) -> HvcResult {
-        let call = Call::from_fid(fid);
-        self.vcpus[caller].counters.call(call);
+        self.vcpus[caller].counters.call(Some(call));
         let mut out = HvcResult::default();
-        let Some(call) = call else {
-            out.regs[0] = NOT_SUPPORTED;
-            return out;
-        };
-        match self.call(caller, call, [x1, x2, x3], &mut out, sample) {
+        match self.dispatch(caller, call, args, &mut out, hw) {
             Ok(value) => out.regs[1] = value,
             Err(error) => out.regs[0] = error.status(),
         }
@@ -277,13 +302,13 @@ impl Vm {
         kick
     }
 
-    fn call(
+    fn dispatch(
         &self,
         caller: usize,
         call: Call,
         x: [u64; 3],
         out: &mut HvcResult,
-        sample: impl FnOnce(Source) -> Option<bool>,
+        hw: &mut impl Physical,
     ) -> Result<u64, Error> {
         let kick = &mut out.kick;
         match call {
@@ -323,8 +348,8 @@ impl Vm {
                 bump(&self.vcpus[caller].counters.acks);
                 Ok(intid.into())
             }
-            Call::Resample => self.resample(caller, x[0], out, sample),
-            Call::Map => self.map(x, kick),
+            Call::Resample => self.resample(caller, x[0], out, hw),
+            Call::Map => self.map(x, kick, hw),
             Call::Unmap => {
                 let input = self.input(x[0])?;
                 self.rvid.lock().unmap(input);
@@ -340,7 +365,7 @@ impl Vm {
         caller: usize,
         x: u64,
         out: &mut HvcResult,
-        sample: impl FnOnce(Source) -> Option<bool>,
+        hw: &mut impl Physical,
     ) -> Result<u64, Error> {
         let intid = self.space.intid(x).ok_or(Error::Parameter(0))?;
         let (source, asserted) = if self.space.is_trusted(intid) {
@@ -350,7 +375,7 @@ impl Vm {
             };
             let resampled = self.with(caller, &mut out.kick, |r| {
                 if r.is_level(intid) {
-                    if let Some(line) = sample(source) {
+                    if let Some(line) = hw.sample(source) {
                         let _ = r.set_line(intid, line);
                     }
                 }
@@ -367,7 +392,7 @@ impl Vm {
                 intid,
             };
             let (input, line) = rvid.level_source(route).ok_or(Error::Parameter(0))?;
-            let asserted = sample(Source::Input(input)).unwrap_or(line);
+            let asserted = hw.sample(Source::Input(input)).unwrap_or(line);
             if asserted != line {
                 // The route is `route`: the line's effect is applied below.
                 rvid.set_line(input, asserted);
@@ -383,7 +408,7 @@ impl Vm {
     }
 
     /// MAP(input, target, intid), checked in argument order.
-    fn map(&self, x: [u64; 3], kick: &mut VcpuSet) -> Result<u64, Error> {
+    fn map(&self, x: [u64; 3], kick: &mut VcpuSet, hw: &mut impl Physical) -> Result<u64, Error> {
         let input = self.input(x[0])?;
         let vcpu = self.vcpu_of(x[1]).ok_or(Error::InvalidCpu(1))?;
         let intid = self
@@ -398,6 +423,7 @@ impl Vm {
         if let Some(to) = rvid.map(input, to)? {
             self.with(to.vcpu, kick, |r| r.set_pending(to.intid, true));
         }
+        hw.routed(input, vcpu);
         drop(rvid);
         Ok(0)
     }

@@ -3,7 +3,32 @@
 //! each asserting the exact x0..x3 the guest sees.
 
 use rvid::rvic::{Call, SpaceError};
-use rvid::{ConfigError, HvcResult, Resampled, Source, Trigger, VcpuSet, Vm, VmConfig};
+use rvid::{ConfigError, HvcResult, Physical, Resampled, Source, Trigger, VcpuSet, Vm, VmConfig};
+
+/// Hardware that answers RESAMPLE's sample with `self.0` and routes nowhere.
+struct Sampler<F>(F);
+
+impl<F: FnMut(Source) -> Option<bool>> Physical for Sampler<F> {
+    fn sample(&mut self, source: Source) -> Option<bool> {
+        (self.0)(source)
+    }
+
+    fn routed(&mut self, _: usize, _: usize) {}
+}
+
+/// Hardware that records every route it is told of.
+#[derive(Default)]
+struct Router(Vec<(usize, usize)>);
+
+impl Physical for Router {
+    fn sample(&mut self, _: Source) -> Option<bool> {
+        None
+    }
+
+    fn routed(&mut self, input: usize, vcpu: usize) {
+        self.0.push((input, vcpu));
+    }
+}
 
 const T: u64 = 32;
 const U: u64 = 64;
@@ -116,7 +141,7 @@ fn unknown_function_ids_are_not_supported() {
         0x8500_0101,
     ] {
         expect(call(&vm, 0, fid, 1, 2, 3), NOT_SUPPORTED, 0);
-        assert!(!Vm::owns(fid));
+        assert!(Call::from_fid(fid).is_none());
     }
     assert_eq!(vm.counters(0).unsupported, 7);
 }
@@ -129,9 +154,9 @@ fn function_id_is_read_from_w0() {
         SUCCESS,
         3,
     );
-    assert!(Vm::owns(0x1_0000_0000 | MAP));
+    assert_eq!(Call::from_fid(0x1_0000_0000 | MAP), Some(Call::Map));
     for call in Call::ALL {
-        assert!(Vm::owns(call.fid().into()));
+        assert_eq!(Call::from_fid(call.fid().into()), Some(call));
     }
 }
 
@@ -447,10 +472,15 @@ fn resample_uses_the_sampled_line() {
     expect(call(&vm, 1, ACKNOWLEDGE, 0, 0, 0), SUCCESS, 70);
     // The device dropped its line; only the sample knows.
     let mut asked = None;
-    let r = vm.hypercall_sampling(1, RESAMPLE, 70, 0, 0, |s| {
-        asked = Some(s);
-        Some(false)
-    });
+    let r = vm.call(
+        1,
+        Call::Resample,
+        [70, 0, 0],
+        &mut Sampler(|s| {
+            asked = Some(s);
+            Some(false)
+        }),
+    );
     assert_eq!(asked, Some(Source::Input(1)));
     assert_eq!(r.regs, [SUCCESS, 0, 0, 0]);
     assert_eq!(r.resampled, resampled(Source::Input(1), false));
@@ -461,15 +491,52 @@ fn resample_uses_the_sampled_line() {
 
     // The timer's last report says low, the sample says high: pending again.
     vm.set_trusted_level(0, TIMER as u32, false).unwrap();
-    let r = vm.hypercall_sampling(0, RESAMPLE, TIMER, 0, 0, |_| Some(true));
+    let r = vm.call(
+        0,
+        Call::Resample,
+        [TIMER, 0, 0],
+        &mut Sampler(|_| Some(true)),
+    );
     assert_eq!(
         r.resampled,
         resampled(Source::Trusted { vcpu: 0, intid: 27 }, true)
     );
     assert!(pending(&vm, 0, 27));
     // A trusted INTID with no level source is never sampled.
-    let r = vm.hypercall_sampling(0, RESAMPLE, 26, 0, 0, |_| panic!("sampled"));
+    let r = vm.call(
+        0,
+        Call::Resample,
+        [26, 0, 0],
+        &mut Sampler(|_| panic!("sampled")),
+    );
     assert_eq!(r.resampled, None);
+}
+
+#[test]
+fn a_successful_map_and_only_that_steers_the_physical_line() {
+    let vm = vm();
+    let mut hw = Router::default();
+    let r = vm.call(0, Call::Map, [LEVEL_IN, CPU1, 70], &mut hw);
+    assert_eq!(r.regs, [SUCCESS, 0, 0, 0]);
+    assert_eq!(hw.0, [(LEVEL_IN as usize, 1)]);
+    // Refused: a trusted INTID, an unknown vCPU, an input out of range, a
+    // (vCPU, INTID) another input already uses.
+    for args in [
+        [LEVEL_IN, CPU0, 20],
+        [LEVEL_IN, 0x77, 40],
+        [64, CPU0, 40],
+        [EDGE_IN, CPU1, 70],
+    ] {
+        let r = vm.call(0, Call::Map, args, &mut hw);
+        assert_ne!(r.regs[0], SUCCESS, "{args:?}");
+    }
+    assert_eq!(
+        hw.0,
+        [(LEVEL_IN as usize, 1)],
+        "a refused MAP steers nothing"
+    );
+    vm.call(1, Call::Map, [LEVEL_IN, CPU0, 71], &mut hw);
+    assert_eq!(hw.0, [(LEVEL_IN as usize, 1), (LEVEL_IN as usize, 0)]);
 }
 
 #[test]

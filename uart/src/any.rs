@@ -5,20 +5,7 @@
 use crate::ns16550::layout_ok;
 use crate::{Console, Meson, Ns16550, Pl011};
 use core::fmt;
-
-/// Which driver a console needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConsoleKind {
-    /// `arm,pl011`.
-    Pl011,
-    /// `ns16550a`, `snps,dw-apb-uart`: a 16550 at `reg_shift`/`reg_io_width`.
-    Ns16550,
-    /// `brcm,bcm2835-aux-uart`: a 16550 at shift 2, 32-bit, whatever the
-    /// description says (its node carries no reg-shift).
-    Bcm2835Aux,
-    /// `amlogic,meson-gx-uart`.
-    Meson,
-}
+pub use vocab::ConsoleKind;
 
 /// A console as the platform found it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

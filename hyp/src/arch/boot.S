@@ -100,8 +100,8 @@ secondary_entry:
     isb
 
     mrs     x2, mpidr_el1
-    mov     x3, #0xffffff
-    movk    x3, #0xff, lsl #32
+    mov     x3, #{AFFINITY_LO}          // vocab::MPIDR_AFFINITY_MASK
+    movk    x3, #{AFFINITY_HI}, lsl #32
     and     x2, x2, x3
     ldr     x4, [x9, #32]           // number of slots
     add     x5, x9, #40             // first slot

@@ -1,87 +1,103 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
-//! What vectors.S hands to Rust: the saved context and the vector taken.
+//! Exceptions at EL2: running the guest until its next exit (vectors.S's
+//! `guest_enter`), the registers an exit saves, and the report of an
+//! exception taken at EL2 itself, which is always a hypervisor bug.
+//!
+//! Nothing here calls upwards: [`run`] returns which vector the guest left
+//! by, and its caller decides what that means.
 
 use aarch64_cpu::registers::{Readable, ESR_EL2, FAR_EL2};
 
-/// The interrupted context, as vectors.S lays it out on the EL2 stack.
-#[repr(C)]
-#[derive(Debug, Default)]
-pub struct TrapFrame {
+/// A vCPU's general registers and return state, as vectors.S lays them
+/// out: `x0..x30`, then ELR_EL2 and SPSR_EL2.
+#[repr(C, align(16))]
+#[derive(Clone, Debug, Default)]
+pub struct Context {
     pub x: [u64; 31],
+    /// Where the guest resumes.
     pub elr: u64,
+    /// The PSTATE it resumes with.
     pub spsr: u64,
-    _pad: u64,
 }
 
-const _: () = assert!(core::mem::size_of::<TrapFrame>() == 272);
+const _: () = assert!(core::mem::offset_of!(Context, elr) == 248);
+const _: () = assert!(core::mem::offset_of!(Context, spsr) == 256);
+const _: () = assert!(core::mem::size_of::<Context>() == 272);
 
-/// Which of the 16 vectors was taken.
+/// Which of the lower-EL vectors ended a guest run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Vector {
-    /// Synchronous exception from EL2 itself.
-    CurrentSync,
-    /// IRQ while at EL2.
-    CurrentIrq,
-    /// Synchronous exception from the guest (AArch64 EL1/EL0).
-    LowerSync,
-    /// IRQ while the guest ran.
-    LowerIrq,
-    /// FIQ or SError while the guest ran (AArch64 or AArch32).
-    LowerAsync(u64),
-    /// Anything else: SP_EL0 vectors, FIQ or SError at EL2.
-    Unexpected(u64),
+    /// A synchronous exception: a trapped instruction, an abort, a call.
+    Sync,
+    /// A physical IRQ arrived while the guest ran.
+    Irq,
+    /// A physical FIQ arrived while the guest ran.
+    Fiq,
+    /// An SError while the guest ran.
+    SError,
 }
 
-impl Vector {
-    fn from_kind(kind: u64) -> Vector {
-        match kind {
-            4 => Vector::CurrentSync,
-            5 => Vector::CurrentIrq,
-            8 | 12 => Vector::LowerSync,
-            9 | 13 => Vector::LowerIrq,
-            10 | 11 | 14 | 15 => Vector::LowerAsync(kind),
-            k => Vector::Unexpected(k),
-        }
-    }
+extern "C" {
+    fn guest_enter(ctx: *mut Context) -> u64;
+}
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Vector::CurrentSync => "synchronous exception at EL2",
-            Vector::CurrentIrq => "IRQ at EL2",
-            Vector::LowerSync => "synchronous exception from the guest",
-            Vector::LowerIrq => "IRQ from the guest",
-            Vector::LowerAsync(10 | 14) => "FIQ from the guest",
-            Vector::LowerAsync(_) => "SError from the guest",
-            Vector::Unexpected(0..=3) => "exception on SP_EL0 at EL2",
-            Vector::Unexpected(6) => "FIQ at EL2",
-            Vector::Unexpected(_) => "SError at EL2",
-        }
+/// Run the guest in `ctx` on this CPU until it exits; `ctx` then holds its
+/// registers at the exit. Stage 2 and the EL2 controls must be this vCPU's
+/// (see `virt::init_cpu`).
+pub fn run(ctx: &mut Context) -> Vector {
+    // SAFETY: guest_enter saves the callee-saved registers, runs the guest
+    // on this CPU's EL2 stack below them and returns here on its next
+    // exception with them restored (vectors.S); `ctx` is a whole Context,
+    // the layout vectors.S reads and writes (checked above).
+    let kind = unsafe { guest_enter(ctx) };
+    match kind {
+        8 | 12 => Vector::Sync,
+        9 | 13 => Vector::Irq,
+        10 | 14 => Vector::Fiq,
+        _ => Vector::SError,
     }
 }
 
-/// The syndrome of the exception being handled.
-#[derive(Clone, Copy, Debug)]
-pub struct Syndrome {
-    pub esr: u64,
-    pub far: u64,
+/// The syndrome of the exception being handled: ESR_EL2 and FAR_EL2.
+pub fn syndrome() -> (u64, u64) {
+    (ESR_EL2.get(), FAR_EL2.get())
 }
 
-impl Syndrome {
-    pub fn read() -> Syndrome {
-        Syndrome {
-            esr: ESR_EL2.get(),
-            far: FAR_EL2.get(),
-        }
-    }
-
-    /// Exception class, ESR[31:26].
-    pub fn ec(&self) -> u64 {
-        (self.esr >> 26) & 0x3f
-    }
+/// HPFAR_EL2: the faulting IPA's page, for a stage-2 abort.
+pub fn hpfar() -> u64 {
+    aarch64_cpu::registers::HPFAR_EL2.get()
 }
 
-/// Called by vectors.S for every exception taken to EL2.
+/// Called by vectors.S for an exception taken at EL2: report it with the
+/// registers and stop this CPU (through the panic handler, which prints).
 #[no_mangle]
-extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
-    crate::trap::handle(frame, Vector::from_kind(kind));
+extern "C" fn el2_fault(frame: &Context, kind: u64) -> ! {
+    let what = match kind {
+        0..=3 => "exception on SP_EL0",
+        4 => "synchronous exception",
+        5 => "IRQ",
+        6 => "FIQ",
+        _ => "SError",
+    };
+    let (esr, far) = syndrome();
+    panic!(
+        "FATAL: {what} at EL2: ESR {esr:#010x} (EC {:#04x}) FAR {far:#x} ELR {:#x} SPSR {:#x}{}",
+        esr >> 26,
+        frame.elr,
+        frame.spsr,
+        Registers(&frame.x)
+    )
+}
+
+/// `x0..x30`, four to a line.
+struct Registers<'a>(&'a [u64; 31]);
+
+impl core::fmt::Display for Registers<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (i, x) in self.0.iter().enumerate() {
+            let sep = if i % 4 == 0 { "\n " } else { "" };
+            write!(f, "{sep} x{i:<2} {x:#018x}")?;
+        }
+        Ok(())
+    }
 }

@@ -1,19 +1,35 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
-//! The architecture layer: every line of assembly and nearly every `unsafe`
-//! of the EL2 image lives below this module. Above it, the hypervisor is
-//! safe Rust.
+//! The architecture layer, the bottom of the hypervisor: every line of
+//! assembly and every `unsafe` that touches a register lives below this
+//! module. It calls nothing above it; the layers above are safe Rust.
+//!
+//! | module | owns |
+//! |---|---|
+//! | `boot.S` | the Image header, relocation, the boot and secondary entry paths |
+//! | `vectors.S`, [`exception`] | entering the guest and returning on its exits; EL2 faults |
+//! | [`virt`] | this CPU's EL2 controls for its vCPU: traps, stage-2 base, the virtual IRQ line |
+//! | [`inject`] | exceptions the hypervisor makes the guest take |
+//! | [`mmu`], [`stage2`] | the EL2 identity map; a guest's stage-2 tables |
+//! | [`secondary`] | what a starting CPU reads before it has a stack |
+//! | [`cache`], [`timer`] | cache maintenance by address; the EL2 timer and the counter |
+//!
+//! EL2 runs with interrupts masked from boot to power-off: an interrupt
+//! taken while the guest runs ends the run (a lower-EL IRQ exit), and
+//! anything waiting in the hypervisor polls the GIC after `wfi`.
 
 pub mod cache;
 pub mod exception;
-pub mod guest;
+pub mod inject;
 pub mod mmu;
 pub mod secondary;
-pub mod smccc;
 pub mod stage2;
-
 pub mod timer;
+pub mod virt;
 
-use aarch64_cpu::registers::{Readable, MPIDR_EL1, TPIDR_EL2};
+use aarch64_cpu::asm::{self, barrier};
+use aarch64_cpu::registers::{
+    Readable, Writeable, CNTHCTL_EL2, HCR_EL2, MPIDR_EL1, TPIDR_EL2, VBAR_EL2,
+};
 
 /// Size of the boot CPU's stack (static, in BSS).
 pub const BOOT_STACK_SIZE: usize = 64 * 1024;
@@ -30,12 +46,14 @@ static mut BOOT_STACK: Stack<BOOT_STACK_SIZE> = Stack([0; BOOT_STACK_SIZE]);
 core::arch::global_asm!(
     include_str!("boot.S"),
     BOOT_STACK_SIZE = const BOOT_STACK_SIZE,
+    AFFINITY_LO = const vocab::MPIDR_AFFINITY_MASK & 0xffff_ffff,
+    AFFINITY_HI = const vocab::MPIDR_AFFINITY_MASK >> 32,
 );
 core::arch::global_asm!(include_str!("vectors.S"));
 
 extern "C" {
     /// Where secondary CPUs start (PSCI CPU_ON or spin-table release).
-    pub fn secondary_entry();
+    fn secondary_entry();
     static el2_vectors: u8;
     static __image_start: u8;
     static __image_end: u8;
@@ -54,52 +72,37 @@ pub fn secondary_entry_addr() -> u64 {
     secondary_entry as *const () as u64
 }
 
-/// Install the EL2 exception vectors on this CPU.
-pub fn install_vectors() {
-    // SAFETY: el2_vectors is the 2 KiB-aligned table in vectors.S; writing
-    // VBAR_EL2 only changes where this CPU's EL2 exceptions go.
-    unsafe {
-        let v = core::ptr::addr_of!(el2_vectors) as u64;
-        core::arch::asm!("msr vbar_el2, {}", "isb", in(reg) v);
-    }
-}
-
 /// This CPU's logical index (boot CPU 0), kept in TPIDR_EL2.
 #[inline]
 pub fn cpu_index() -> usize {
     TPIDR_EL2.get() as usize
 }
 
-/// This CPU's MPIDR affinity fields (`MPIDR_EL1 & 0xff00ffffff`).
+/// This CPU's MPIDR affinity fields.
 #[inline]
 pub fn mpidr() -> u64 {
-    MPIDR_EL1.get() & 0xff_00ff_ffff
+    MPIDR_EL1.get() & vocab::MPIDR_AFFINITY_MASK
 }
 
-/// Unmask IRQs at EL2 on this CPU.
-pub fn irq_enable() {
-    // SAFETY: changes only this CPU's PSTATE.I.
-    unsafe { core::arch::asm!("msr daifclr, #2") }
-}
-
-/// Mask IRQs at EL2 on this CPU.
-pub fn irq_disable() {
-    // SAFETY: changes only this CPU's PSTATE.I.
-    unsafe { core::arch::asm!("msr daifset, #2") }
-}
-
-/// Wait for an interrupt (or an event, with the caller's loop).
+/// Wait for an interrupt. With interrupts masked at EL2, a pending one
+/// still wakes the CPU; the caller then polls the GIC.
 #[inline]
 pub fn wfi() {
-    // SAFETY: WFI has no memory effects.
-    unsafe { core::arch::asm!("wfi") }
+    asm::wfi();
 }
 
-/// Wake CPUs waiting in WFE.
+/// Wait for an event (SEV, or the timer event stream set up by
+/// [`init_cpu`], so that a wait always gets to check its deadline).
+#[inline]
+pub fn wfe() {
+    asm::wfe();
+}
+
+/// Make earlier stores visible, then wake CPUs waiting in WFE.
 #[inline]
 pub fn sev() {
-    // SAFETY: SEV has no memory effects.
-    unsafe { core::arch::asm!("dsb ishst", "sev") }
+    barrier::dsb(barrier::ISHST);
+    asm::sev();
 }
 
 /// Stop this CPU for good: interrupts masked, waiting for events forever.
@@ -107,34 +110,31 @@ pub fn park() -> ! {
     extern "C" {
         fn park() -> !;
     }
-    // SAFETY: park masks interrupts and loops on WFE; it never returns.
+    // SAFETY: boot.S's park masks interrupts and loops on WFE; it never
+    // returns and touches no memory.
     unsafe { park() }
 }
 
-/// Wait for an event (SEV, an interrupt, or the timer event stream).
-#[inline]
-pub fn wfe() {
-    // SAFETY: WFE has no memory effects.
-    unsafe { core::arch::asm!("wfe") }
-}
+/// CNTHCTL_EL2.EL1PCTEN, EL1PCEN: EL1 may read the physical counter, and
+/// use the physical timer.
+pub const CNTHCTL_EL1PCTEN: u64 = 1 << 0;
+pub const CNTHCTL_EL1PCEN: u64 = 1 << 1;
+/// CNTHCTL_EL2.EVNTEN with EVNTI = 15: an event every 2^16 counter ticks
+/// (the fields aarch64-cpu does not name).
+pub const CNTHCTL_EVENT_STREAM: u64 = (1 << 2) | (15 << 4);
 
-/// HCR_EL2 before any guest exists: physical IRQs, FIQs and SErrors are
-/// routed to EL2 (an interrupt routed to a lower EL is never taken at EL2),
-/// and EL1 is AArch64.
-const HCR_HOST: u64 = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 31);
-
-/// Per-CPU EL2 set-up shared by all CPUs: vectors, interrupt routing, and a
-/// timer event stream (about every 2^16 counter ticks) so that WFE-based
-/// waits always wake up to check their deadline.
+/// Per-CPU EL2 set-up, before any guest: the vectors; physical IRQs,
+/// FIQs and SErrors taken to EL2 (an interrupt routed to a lower EL is
+/// never taken at EL2) with EL1 AArch64; and a timer event stream (about
+/// every 2^16 counter ticks) so that WFE-based waits wake to check their
+/// deadline. EL1 keeps its physical counter and timer, as a non-VHE EL2's
+/// reset state has them.
 pub fn init_cpu() {
-    install_vectors();
-    // SAFETY: HCR_EL2 with no guest running only decides where physical
-    // interrupts go; see HCR_HOST.
-    unsafe { core::arch::asm!("msr hcr_el2, {}", "isb", in(reg) HCR_HOST) };
-    // SAFETY: CNTHCTL_EL2 here only enables the event stream (EVNTEN, bit 2;
-    // EVNTI = 15 in bits 7:4) and keeps EL1 access to the physical counter
-    // and timer (bits 0 and 1) as the reset state of a non-VHE EL2 expects.
-    unsafe {
-        core::arch::asm!("msr cnthctl_el2, {}", "isb", in(reg) 0b11u64 | (1 << 2) | (15 << 4));
-    }
+    let vectors = core::ptr::addr_of!(el2_vectors) as u64;
+    VBAR_EL2.set(vectors);
+    HCR_EL2.write(
+        HCR_EL2::FMO::SET + HCR_EL2::IMO::SET + HCR_EL2::AMO::SET + HCR_EL2::RW::EL1IsAarch64,
+    );
+    CNTHCTL_EL2.set(CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN | CNTHCTL_EVENT_STREAM);
+    barrier::isb(barrier::SY);
 }

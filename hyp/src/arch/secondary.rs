@@ -5,8 +5,7 @@
 
 use super::{cache, mmu::MmuConfig};
 
-/// Most CPUs the hypervisor brings up.
-pub const MAX_CPUS: usize = 64;
+use vocab::MAX_CPUS;
 
 #[repr(C)]
 #[derive(Clone, Copy)]

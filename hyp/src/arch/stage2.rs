@@ -73,7 +73,7 @@ impl Stage2 {
     /// Map `[ipa, ipa+size)` to `[pa, pa+size)`. Addresses and size must be
     /// page aligned; the range must not already be mapped.
     pub fn map(&mut self, ipa: u64, pa: u64, size: u64, mem: Mem) -> Result<(), MapError> {
-        if (ipa | pa | size) % PAGE != 0 {
+        if !(ipa | pa | size).is_multiple_of(PAGE) {
             return Err(MapError::Unaligned);
         }
         if ipa.checked_add(size).is_none_or(|e| e > 1 << IPA_BITS) {

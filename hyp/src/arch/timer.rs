@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! The EL2 physical timer (CNTHP) and the system counter.
 
+use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{Readable, Writeable, CNTFRQ_EL0, CNTHP_CTL_EL2, CNTPCT_EL0};
 
 /// Counter frequency in Hz.
@@ -10,8 +11,7 @@ pub fn frequency() -> u64 {
 
 /// The physical count.
 pub fn now() -> u64 {
-    // SAFETY: reading the counter has no side effects; the ISB orders it.
-    unsafe { core::arch::asm!("isb") };
+    barrier::isb(barrier::SY);
     CNTPCT_EL0.get()
 }
 

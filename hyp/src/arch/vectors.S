@@ -1,43 +1,131 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //
-// EL2 exception vectors. Every entry saves the interrupted context as a
-// `TrapFrame` (x0..x30, ELR_EL2, SPSR_EL2) on the EL2 stack and calls
-// `handle_exception(frame, kind)`; returning restores the (possibly changed)
-// frame and ERETs. The hypervisor never uses FP/SIMD (softfloat target), so
-// guest FP state needs no saving here.
+// EL2 exception vectors, and the way into the guest.
+//
+// guest_enter(ctx) pushes the hypervisor's callee-saved registers and `ctx`
+// on the EL2 stack, loads the guest's x0..x30, ELR_EL2 and SPSR_EL2 from
+// `ctx` and ERETs. Any exception from the guest (lower EL) ends that run: its
+// vector saves the guest's registers back into `ctx`, pops what guest_enter
+// pushed and returns from guest_enter with the vector's number (8..15). The
+// hypervisor then handles the exit in ordinary Rust, with nothing of it on
+// the stack, and enters again. Nothing here calls into Rust for the guest.
+//
+// EL2 runs with interrupts masked, so an exception taken at EL2 itself is a
+// hypervisor bug: its vector saves a frame and calls el2_fault (Rust), which
+// reports it and stops this CPU. The hypervisor never uses FP/SIMD
+// (softfloat target), so guest FP state needs no saving here.
 
-.equ FRAME_SIZE, 272                // 31 GPRs + ELR + SPSR, 16-byte aligned
+.equ CTX_ELR, 248                   // after x0..x30
+.equ CTX_SPSR, 256
+.equ HOST_SAVE, 112                 // x19..x30, ctx, padding: 16-byte multiple
+.equ HOST_CTX, 96
+.equ FRAME_SIZE, 272                // el2_fault's frame: x0..x30, ELR, SPSR
 
-.macro ventry kind
+.macro from_guest kind
+    .balign 0x80
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #\kind
+    b       guest_exit
+.endm
+
+.macro at_el2 kind
     .balign 0x80
     sub     sp, sp, #FRAME_SIZE
     stp     x0, x1, [sp, #0]
-    mov     x0, #\kind
-    b       exception_common
+    mov     x1, #\kind
+    b       el2_fault_entry
 .endm
 
 .section .text.vectors, "ax"
 .balign 0x800
 .global el2_vectors
 el2_vectors:
-    ventry 0    // current EL, SP_EL0: synchronous
-    ventry 1    //                     IRQ
-    ventry 2    //                     FIQ
-    ventry 3    //                     SError
-    ventry 4    // current EL, SP_EL2: synchronous
-    ventry 5    //                     IRQ
-    ventry 6    //                     FIQ
-    ventry 7    //                     SError
-    ventry 8    // lower EL, AArch64:  synchronous
-    ventry 9    //                     IRQ
-    ventry 10   //                     FIQ
-    ventry 11   //                     SError
-    ventry 12   // lower EL, AArch32:  synchronous
-    ventry 13   //                     IRQ
-    ventry 14   //                     FIQ
-    ventry 15   //                     SError
+    at_el2 0        // current EL, SP_EL0: synchronous
+    at_el2 1        //                     IRQ
+    at_el2 2        //                     FIQ
+    at_el2 3        //                     SError
+    at_el2 4        // current EL, SP_EL2: synchronous
+    at_el2 5        //                     IRQ
+    at_el2 6        //                     FIQ
+    at_el2 7        //                     SError
+    from_guest 8    // lower EL, AArch64:  synchronous
+    from_guest 9    //                     IRQ
+    from_guest 10   //                     FIQ
+    from_guest 11   //                     SError
+    from_guest 12   // lower EL, AArch32:  synchronous
+    from_guest 13   //                     IRQ
+    from_guest 14   //                     FIQ
+    from_guest 15   //                     SError
 
-exception_common:
+// x1 = vector number; [sp] = the guest's x0, x1; above it guest_enter's save.
+guest_exit:
+    ldr     x0, [sp, #16 + HOST_CTX]
+    stp     x2, x3, [x0, #16]
+    stp     x4, x5, [x0, #32]
+    stp     x6, x7, [x0, #48]
+    stp     x8, x9, [x0, #64]
+    stp     x10, x11, [x0, #80]
+    stp     x12, x13, [x0, #96]
+    stp     x14, x15, [x0, #112]
+    stp     x16, x17, [x0, #128]
+    stp     x18, x19, [x0, #144]
+    stp     x20, x21, [x0, #160]
+    stp     x22, x23, [x0, #176]
+    stp     x24, x25, [x0, #192]
+    stp     x26, x27, [x0, #208]
+    stp     x28, x29, [x0, #224]
+    str     x30, [x0, #240]
+    ldp     x2, x3, [sp], #16
+    stp     x2, x3, [x0, #0]
+    mrs     x2, elr_el2
+    mrs     x3, spsr_el2
+    stp     x2, x3, [x0, #CTX_ELR]
+    mov     x0, x1
+    ldp     x19, x20, [sp, #0]
+    ldp     x21, x22, [sp, #16]
+    ldp     x23, x24, [sp, #32]
+    ldp     x25, x26, [sp, #48]
+    ldp     x27, x28, [sp, #64]
+    ldp     x29, x30, [sp, #80]
+    add     sp, sp, #HOST_SAVE
+    ret
+
+// u64 guest_enter(Context *ctx): run the guest until it exits; returns the
+// vector number of the exit.
+.global guest_enter
+guest_enter:
+    sub     sp, sp, #HOST_SAVE
+    stp     x19, x20, [sp, #0]
+    stp     x21, x22, [sp, #16]
+    stp     x23, x24, [sp, #32]
+    stp     x25, x26, [sp, #48]
+    stp     x27, x28, [sp, #64]
+    stp     x29, x30, [sp, #80]
+    str     x0, [sp, #HOST_CTX]
+    ldp     x2, x3, [x0, #CTX_ELR]
+    msr     elr_el2, x2
+    msr     spsr_el2, x3
+    ldp     x2, x3, [x0, #16]
+    ldp     x4, x5, [x0, #32]
+    ldp     x6, x7, [x0, #48]
+    ldp     x8, x9, [x0, #64]
+    ldp     x10, x11, [x0, #80]
+    ldp     x12, x13, [x0, #96]
+    ldp     x14, x15, [x0, #112]
+    ldp     x16, x17, [x0, #128]
+    ldp     x18, x19, [x0, #144]
+    ldp     x20, x21, [x0, #160]
+    ldp     x22, x23, [x0, #176]
+    ldp     x24, x25, [x0, #192]
+    ldp     x26, x27, [x0, #208]
+    ldp     x28, x29, [x0, #224]
+    ldr     x30, [x0, #240]
+    ldp     x0, x1, [x0, #0]
+    eret
+    dsb     nsh                     // never reached: no speculation past ERET
+    isb
+
+el2_fault_entry:
     stp     x2, x3, [sp, #16]
     stp     x4, x5, [sp, #32]
     stp     x6, x7, [sp, #48]
@@ -56,30 +144,6 @@ exception_common:
     mrs     x3, spsr_el2
     stp     x30, x2, [sp, #240]
     str     x3, [sp, #256]
-    mov     x1, x0
     mov     x0, sp
-    bl      handle_exception
-
-.global exception_return
-exception_return:
-    ldr     x3, [sp, #256]
-    ldp     x30, x2, [sp, #240]
-    msr     elr_el2, x2
-    msr     spsr_el2, x3
-    ldp     x28, x29, [sp, #224]
-    ldp     x26, x27, [sp, #208]
-    ldp     x24, x25, [sp, #192]
-    ldp     x22, x23, [sp, #176]
-    ldp     x20, x21, [sp, #160]
-    ldp     x18, x19, [sp, #144]
-    ldp     x16, x17, [sp, #128]
-    ldp     x14, x15, [sp, #112]
-    ldp     x12, x13, [sp, #96]
-    ldp     x10, x11, [sp, #80]
-    ldp     x8, x9, [sp, #64]
-    ldp     x6, x7, [sp, #48]
-    ldp     x4, x5, [sp, #32]
-    ldp     x2, x3, [sp, #16]
-    ldp     x0, x1, [sp, #0]
-    add     sp, sp, #FRAME_SIZE
-    eret
+    bl      el2_fault
+    b       park

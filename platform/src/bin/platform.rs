@@ -26,7 +26,7 @@ fn main() -> std::process::ExitCode {
 #[cfg(not(target_os = "none"))]
 mod host {
     use platform::{
-        Conduit, ConsoleKind, EnableMethod, GicInfo, Irq, Platform, PsciVersion, Range, Trigger,
+        Conduit, ConsoleKind, EnableMethod, GicInfo, Irq, Platform, PsciVersion, Range, Sense,
     };
     use std::process::ExitCode;
 
@@ -78,12 +78,12 @@ mod host {
     }
 
     fn irq(i: &Irq) -> String {
-        let trigger = match i.trigger {
-            Trigger::EdgeRising => "edge-rising",
-            Trigger::EdgeFalling => "edge-falling",
-            Trigger::LevelHigh => "level-high",
-            Trigger::LevelLow => "level-low",
-            Trigger::Unspecified => "unspecified",
+        let trigger = match i.sense {
+            Sense::EdgeRising => "edge-rising",
+            Sense::EdgeFalling => "edge-falling",
+            Sense::LevelHigh => "level-high",
+            Sense::LevelLow => "level-low",
+            Sense::Unspecified => "unspecified",
         };
         format!("{} {trigger}", i.intid)
     }

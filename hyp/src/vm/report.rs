@@ -2,22 +2,21 @@
 //! What the hypervisor prints about a guest run: per-vCPU exits, hypercalls
 //! by function, interrupts injected, kicks and aborts.
 
-extern crate alloc;
-
 use alloc::string::String;
 use core::fmt::Write;
 use core::sync::atomic::Ordering::Relaxed;
 
 use rvid::rvic::Call;
 
-use crate::guest::{Exit, Guest};
+use super::vcpu::ExitKind;
+use super::Vm;
 
 /// Print every vCPU's counters.
-pub fn counters(g: &Guest) {
-    for (cpu, v) in g.vcpus.iter().enumerate() {
+pub fn counters(vm: &Vm) {
+    for (cpu, v) in vm.vcpus.iter().enumerate() {
         let s = &v.stats;
         let mut exits = String::new();
-        for (name, n) in Exit::NAMES.iter().zip(&s.exits) {
+        for (name, n) in ExitKind::NAMES.iter().zip(&s.exits) {
             let _ = write!(exits, " {name}={}", n.load(Relaxed));
         }
         log::info!(
@@ -26,7 +25,7 @@ pub fn counters(g: &Guest) {
             s.kicks.load(Relaxed),
             s.aborts.load(Relaxed)
         );
-        let c = g.vm.counters(cpu);
+        let c = vm.irqc.counters(cpu);
         let mut calls = String::new();
         for call in Call::ALL
             .into_iter()
@@ -36,7 +35,7 @@ pub fn counters(g: &Guest) {
         }
         log::info!(
             "vcpu{cpu} hypercalls:{calls} unsupported={} | acks={} merged={} dropped(vm)={}",
-            c.unsupported,
+            s.unsupported.load(Relaxed),
             c.acks,
             c.merged,
             c.dropped

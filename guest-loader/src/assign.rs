@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! Which of the host's devices a guest is given, and how their interrupts
+//! become rVID inputs: the console first, then every device whose
+//! `compatible` is one of the assigned kinds, in tree order; each of their
+//! GIC SPIs, in order, takes the next rVID input. The result says, per
+//! input, which physical line feeds it (the hypervisor's map from physical
+//! INTID to guest input, built once), and gives the [`GuestDevice`]s the
+//! guest's device tree is written from.
+
+use crate::desc::GuestDevice;
+use alloc::vec::Vec;
+use platform::Platform;
+use vocab::Trigger;
+
+/// First SPI: lower INTIDs (SGIs, PPIs) are never a device's to give.
+const SPI_BASE: u32 = 32;
+
+/// A physical interrupt line that feeds an rVID input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputLine {
+    /// The GIC INTID.
+    pub intid: u32,
+    pub trigger: Trigger,
+}
+
+/// One assigned host device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Assigned<'a> {
+    name: &'a str,
+    compatible: &'a [u8],
+    regs: Vec<(u64, u64)>,
+    /// `(rVID input, edge)`.
+    irqs: Vec<(u32, bool)>,
+}
+
+/// The devices a guest gets and the rVID inputs their lines feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assignment<'a> {
+    devices: Vec<Assigned<'a>>,
+    /// rVID input `n` is fed by `inputs[n]`.
+    pub inputs: Vec<InputLine>,
+    /// Whether `devices[0]` is the host's console.
+    pub has_console: bool,
+}
+
+impl<'a> Assignment<'a> {
+    /// Choose the devices of `platform` to give a guest with `max_inputs`
+    /// rVID inputs: its console, and the devices whose `compatible` is one
+    /// of `kinds`.
+    pub fn choose(platform: &Platform<'a>, kinds: &[&str], max_inputs: usize) -> Assignment<'a> {
+        let console = platform.console.as_ref().map(|c| c.base);
+        let mut chosen = Vec::new();
+        let mut has_console = false;
+        for d in platform.devices.iter() {
+            let is_console = console.is_some_and(|b| d.regs.first().is_some_and(|r| r.base == b));
+            if is_console {
+                has_console = true;
+                chosen.insert(0, d);
+            } else if kinds.contains(&d.compatible) {
+                chosen.push(d);
+            }
+        }
+        let mut inputs: Vec<InputLine> = Vec::new();
+        let mut devices = Vec::new();
+        for d in &chosen {
+            let mut irqs = Vec::new();
+            for irq in d.irqs.iter() {
+                if irq.intid < SPI_BASE || inputs.len() >= max_inputs {
+                    continue;
+                }
+                let trigger = irq.trigger();
+                irqs.push((inputs.len() as u32, trigger == Trigger::Edge));
+                inputs.push(InputLine {
+                    intid: irq.intid,
+                    trigger,
+                });
+            }
+            devices.push(Assigned {
+                name: d.name,
+                compatible: d.compatibles,
+                regs: d.regs.iter().map(|r| (r.base, r.size)).collect(),
+                irqs,
+            });
+        }
+        Assignment {
+            devices,
+            inputs,
+            has_console,
+        }
+    }
+
+    /// The devices as the guest's device tree describes them.
+    pub fn guest_devices(&self) -> Vec<GuestDevice<'_>> {
+        self.devices
+            .iter()
+            .map(|d| GuestDevice {
+                name: d.name,
+                compatible: d.compatible,
+                regs: &d.regs,
+                irqs: &d.irqs,
+            })
+            .collect()
+    }
+
+    /// Every assigned register range, `(base, size)`.
+    pub fn regs(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.devices.iter().flat_map(|d| d.regs.iter().copied())
+    }
+
+    /// How many devices are assigned.
+    pub fn len(&self) -> usize {
+        self.devices.len()
+    }
+
+    /// No device is assigned.
+    pub fn is_empty(&self) -> bool {
+        self.devices.is_empty()
+    }
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! Device assignment: which host devices a guest gets, in what order, and
+//! which physical line feeds each rVID input.
+
+use crate::assign::{Assignment, InputLine};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::vec::Vec;
+use vocab::Trigger;
+
+fn dtc(source: &str) -> Vec<u8> {
+    let mut child = Command::new("dtc")
+        .args(["-q", "-I", "dts", "-O", "dtb", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run dtc ({e}): install it with `apt-get install device-tree-compiler`")
+        });
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(source.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "dtc failed");
+    out.stdout
+}
+
+/// A host with a console, two virtio-mmio transports (one edge, one
+/// level), an RTC, and a device of a kind nobody asked for. The console
+/// comes last in the tree on purpose.
+const HOST: &str = r#"/dts-v1/;
+/ {
+	#address-cells = <1>;
+	#size-cells = <1>;
+	interrupt-parent = <&gic>;
+	chosen { stdout-path = "/uart@9000000"; };
+	memory@40000000 { device_type = "memory"; reg = <0x40000000 0x10000000>; };
+	cpus {
+		#address-cells = <1>;
+		#size-cells = <0>;
+		cpu@0 { device_type = "cpu"; reg = <0>; enable-method = "psci"; };
+	};
+	timer { compatible = "arm,armv8-timer"; interrupts = <1 13 4>, <1 14 4>, <1 11 4>, <1 10 4>; };
+	psci { compatible = "arm,psci-1.0"; method = "smc"; };
+	gic: interrupt-controller@8000000 {
+		compatible = "arm,cortex-a15-gic";
+		interrupt-controller;
+		#interrupt-cells = <3>;
+		reg = <0x8000000 0x10000>, <0x8010000 0x10000>;
+	};
+	virtio@a000000 { compatible = "virtio,mmio"; reg = <0xa000000 0x200>; interrupts = <0 16 1>; };
+	rtc@9010000 { compatible = "arm,pl031", "arm,primecell"; reg = <0x9010000 0x1000>; interrupts = <0 2 4>; };
+	gpio@9030000 { compatible = "arm,pl061"; reg = <0x9030000 0x1000>; interrupts = <0 7 4>; };
+	virtio@a000200 { compatible = "virtio,mmio"; reg = <0xa000200 0x200>; interrupts = <0 17 4>, <1 9 4>; };
+	uart@9000000 { compatible = "arm,pl011", "arm,primecell"; reg = <0x9000000 0x1000>; interrupts = <0 1 4>; };
+};
+"#;
+
+const KINDS: [&str; 2] = ["arm,pl031", "virtio,mmio"];
+
+#[test]
+fn the_console_comes_first_then_the_assigned_kinds_in_tree_order() {
+    let blob = dtc(HOST);
+    let p = platform::discover_at(&blob, None).unwrap();
+    let a = Assignment::choose(&p, &KINDS, 64);
+    assert!(a.has_console);
+    let names: Vec<&str> = a.guest_devices().iter().map(|d| d.name).collect();
+    assert_eq!(
+        names,
+        [
+            "uart@9000000",
+            "virtio@a000000",
+            "rtc@9010000",
+            "virtio@a000200"
+        ],
+        "the PL061 was not asked for and must not be given"
+    );
+    let regs: Vec<(u64, u64)> = a.regs().collect();
+    assert_eq!(
+        regs,
+        [
+            (0x900_0000, 0x1000),
+            (0xa00_0000, 0x200),
+            (0x901_0000, 0x1000),
+            (0xa00_0200, 0x200)
+        ]
+    );
+}
+
+#[test]
+fn each_spi_takes_the_next_input_and_keeps_its_trigger() {
+    let blob = dtc(HOST);
+    let p = platform::discover_at(&blob, None).unwrap();
+    let a = Assignment::choose(&p, &KINDS, 64);
+    let line = |intid, trigger| InputLine { intid, trigger };
+    // SPI n is INTID 32 + n; the PPI on the second transport is not a
+    // device's to give and takes no input.
+    assert_eq!(
+        a.inputs,
+        [
+            line(33, Trigger::Level),
+            line(48, Trigger::Edge),
+            line(34, Trigger::Level),
+            line(49, Trigger::Level)
+        ]
+    );
+    let devices = a.guest_devices();
+    let irqs: Vec<&[(u32, bool)]> = devices.iter().map(|d| d.irqs).collect();
+    assert_eq!(
+        irqs,
+        [
+            &[(0, false)][..],
+            &[(1, true)],
+            &[(2, false)],
+            &[(3, false)]
+        ]
+    );
+}
+
+#[test]
+fn inputs_stop_at_the_limit_and_the_devices_stay() {
+    let blob = dtc(HOST);
+    let p = platform::discover_at(&blob, None).unwrap();
+    let a = Assignment::choose(&p, &KINDS, 2);
+    assert_eq!(a.inputs.len(), 2);
+    assert_eq!(a.len(), 4);
+    let devices = a.guest_devices();
+    assert!(devices[2].irqs.is_empty() && devices[3].irqs.is_empty());
+}
+
+#[test]
+fn without_a_console_only_the_kinds_are_given() {
+    let blob = dtc(&HOST.replace("stdout-path = \"/uart@9000000\";", ""));
+    let p = platform::discover_at(&blob, None).unwrap();
+    let a = Assignment::choose(&p, &KINDS, 64);
+    assert!(!a.has_console);
+    assert_eq!(a.len(), 3);
+    assert_eq!(a.inputs[0].intid, 48);
+    assert!(Assignment::choose(&p, &[], 64).is_empty());
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! This CPU's EL2 controls for the vCPU pinned to it: HCR_EL2 and the
+//! traps, the stage-2 base, the virtual CPU identity, the virtual IRQ
+//! line, the guest's virtual timer, and the EL1 state a vCPU starts from.
+//! A vCPU never leaves its physical CPU and EL2 never uses EL1's
+//! registers, so the guest's EL1 state simply stays in the CPU.
+
+use aarch64_cpu::asm::barrier;
+use aarch64_cpu::registers::{
+    ReadWriteable, Readable, Writeable, CNTHCTL_EL2, CNTVOFF_EL2, CNTV_CTL_EL0, CPTR_EL2, HCR_EL2,
+    ID_AA64MMFR0_EL1, ID_AA64PFR0_EL1, ID_AA64PFR1_EL1, MDCR_EL2, MIDR_EL1, SCTLR_EL1, VMPIDR_EL2,
+    VTCR_EL2, VTTBR_EL2,
+};
+
+use super::exception::Context;
+
+/// HCR_EL2 while a guest runs: stage 2 on (VM), set/way invalidation as
+/// clean+invalidate (SWIO), physical IRQ/FIQ/SError to EL2 (IMO/FMO/AMO),
+/// broadcast TLB and cache maintenance inner-shareable (FB, BSU = IS), SMC
+/// trapped (TSC), EL1 is AArch64 (RW); WFI trapped (TWI) if asked.
+fn hcr_guest(trap_wfi: bool) -> u64 {
+    (HCR_EL2::VM::SET
+        + HCR_EL2::SWIO::SET
+        + HCR_EL2::FMO::SET
+        + HCR_EL2::IMO::SET
+        + HCR_EL2::AMO::SET
+        + HCR_EL2::FB::SET
+        + HCR_EL2::BSU::InnerShareable
+        + HCR_EL2::TSC::SET
+        + HCR_EL2::RW::EL1IsAarch64
+        + if trap_wfi {
+            HCR_EL2::TWI::SET
+        } else {
+            HCR_EL2::TWI::CLEAR
+        })
+    .value
+}
+
+/// SCTLR_EL1 at reset: MMU and caches off, RES1 bits set.
+const SCTLR_EL1_RESET: u64 = 0x30d0_0800;
+/// CPTR_EL2 RES1 bits (13, 9, 7:0), TZ (8) and TSM (12) for the units
+/// this CPU lacks.
+const CPTR_RES1: u64 = (1 << 13) | (1 << 9) | 0xff;
+const CPTR_TZ: u64 = 1 << 8;
+const CPTR_TSM: u64 = 1 << 12;
+
+/// Reads a system register aarch64-cpu does not name.
+macro_rules! mrs {
+    ($reg:literal) => {{
+        let v: u64;
+        // SAFETY: reading this identification or control register has no
+        // side effect.
+        unsafe { core::arch::asm!(concat!("mrs {}, ", $reg), out(reg) v, options(nomem, nostack)) };
+        v
+    }};
+}
+
+/// Writes a system register aarch64-cpu does not name.
+macro_rules! msr {
+    ($reg:literal, $val:expr) => {
+        // SAFETY: each use below writes an EL2 control of this CPU's vCPU
+        // with the value its comment justifies; no memory is touched.
+        unsafe { core::arch::asm!(concat!("msr ", $reg, ", {}"), in(reg) $val, options(nomem, nostack)) }
+    };
+}
+
+/// Once per CPU before its vCPU first runs: stage 2 (the tables are in
+/// place), the vCPU's identity, the timers, the FP/SVE/SME and PMU
+/// controls, then the traps.
+pub fn init_cpu(vttbr: u64, vcpu_mpidr: u64, trap_wfi: bool) {
+    let parange = ID_AA64MMFR0_EL1.get() & 0xf;
+    VTCR_EL2.set(super::stage2::vtcr(parange));
+    VTTBR_EL2.set(vttbr);
+    // The guest sees the real MIDR and its own MPIDR (bit 31 is RES1).
+    msr!("vpidr_el2", MIDR_EL1.get());
+    VMPIDR_EL2.set((1 << 31) | vcpu_mpidr);
+    // EL1 may read the physical counter but not program the physical
+    // timer (it uses the virtual one); the event stream stays.
+    CNTHCTL_EL2.set(super::CNTHCTL_EL1PCTEN | super::CNTHCTL_EVENT_STREAM);
+    CNTVOFF_EL2.set(0);
+    // FP/SIMD, SVE and SME are the guest's: EL2 never touches them
+    // (softfloat), and with one vCPU per CPU nothing needs switching.
+    let sve = (ID_AA64PFR0_EL1.get() >> 32) & 0xf != 0;
+    let sme = (ID_AA64PFR1_EL1.get() >> 24) & 0xf != 0;
+    let mut cptr = CPTR_RES1;
+    if !sme {
+        cptr |= CPTR_TSM;
+    }
+    if !sve {
+        cptr |= CPTR_TZ;
+    }
+    CPTR_EL2.set(cptr);
+    if sve {
+        msr!("s3_4_c1_c2_0", 0xfu64); // ZCR_EL2: the largest vector length
+    }
+    if sme {
+        msr!("s3_4_c1_c2_6", 0xfu64); // SMCR_EL2: the largest streaming length
+    }
+    // PMU counters all to EL1 (HPMN = PMCR_EL0.N), no debug traps.
+    let counters = (mrs!("pmcr_el0") >> 11) & 0x1f;
+    MDCR_EL2.set(counters);
+    HCR_EL2.set(hcr_guest(trap_wfi));
+    barrier::isb(barrier::SY);
+    // SAFETY: TLB maintenance only: stale stage-2 entries for this VMID
+    // are dropped before the guest first runs.
+    unsafe { core::arch::asm!("tlbi vmalls12e1", "dsb nsh", "isb", options(nostack)) };
+}
+
+/// Assert or deassert the virtual IRQ line through HCR_EL2.VI.
+pub fn set_vi(asserted: bool) {
+    let hcr = HCR_EL2.extract();
+    if hcr.is_set(HCR_EL2::VI) != asserted {
+        HCR_EL2.modify(if asserted {
+            HCR_EL2::VI::SET
+        } else {
+            HCR_EL2::VI::CLEAR
+        });
+        barrier::isb(barrier::SY);
+    }
+}
+
+/// Reset the EL1 state a CPU_ON or first boot must start from, and set
+/// `ctx` so that entering it runs `entry` at EL1h with `x0 = arg`, every
+/// other register zero and D, A, I, F masked.
+pub fn reset_vcpu(ctx: &mut Context, entry: u64, arg: u64) {
+    SCTLR_EL1.set(SCTLR_EL1_RESET);
+    stop_vtimer();
+    *ctx = Context::default();
+    ctx.x[0] = arg;
+    ctx.elr = entry;
+    ctx.spsr = super::inject::SPSR_EL1H_MASKED;
+}
+
+/// Disable the guest's virtual timer (its output drops).
+pub fn stop_vtimer() {
+    CNTV_CTL_EL0.set(0);
+    barrier::isb(barrier::SY);
+}
+
+/// The guest's virtual timer output: enabled, condition met, not masked.
+pub fn vtimer_asserted() -> bool {
+    CNTV_CTL_EL0.get() & 0b111 == 0b101
+}
+
+/// Invalidate all instruction caches to the point of unification, inner
+/// shareable: code just copied into guest RAM is fetched fresh.
+pub fn invalidate_icache() {
+    // SAFETY: cache maintenance only; no data changes.
+    unsafe { core::arch::asm!("ic ialluis", "dsb ish", "isb", options(nostack)) };
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! The hypervisor's options, from the host's `/chosen/bootargs` (QEMU
+//! `-append`; the guest's command line is in the bundle). Unknown words are
+//! left for others; a known option with a bad value is refused with a line
+//! saying what it takes.
+
+/// How the vCPU's virtual IRQ line is raised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// HCR_EL2.VI.
+    Vi,
+    /// A pending list register on the GIC's virtual CPU interface.
+    Lr,
+}
+
+/// What `rvhyp.*` options choose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    pub delivery: Delivery,
+    /// Trap the guest's WFI (HCR_EL2.TWI), so an idle vCPU waits in the
+    /// hypervisor.
+    pub trap_wfi: bool,
+    /// Guest RAM, in MiB.
+    pub mem_mib: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            delivery: Delivery::Vi,
+            trap_wfi: true,
+            mem_mib: 512,
+        }
+    }
+}
+
+impl Options {
+    /// Reads every `rvhyp.KEY=VALUE` word of `bootargs`.
+    pub fn parse(bootargs: &str) -> Result<Options, &'static str> {
+        let mut o = Options::default();
+        for arg in bootargs.split_ascii_whitespace() {
+            let Some((k, v)) = arg.split_once('=') else {
+                continue;
+            };
+            match (k, v) {
+                ("rvhyp.delivery", "vi") => o.delivery = Delivery::Vi,
+                ("rvhyp.delivery", "lr") => o.delivery = Delivery::Lr,
+                ("rvhyp.delivery", _) => return Err("rvhyp.delivery takes vi or lr"),
+                ("rvhyp.wfi", "trap") => o.trap_wfi = true,
+                ("rvhyp.wfi", "native") => o.trap_wfi = false,
+                ("rvhyp.wfi", _) => return Err("rvhyp.wfi takes trap or native"),
+                ("rvhyp.guest_mem", v) => {
+                    o.mem_mib = v.parse().map_err(|_| "rvhyp.guest_mem takes MiB")?;
+                    if o.mem_mib < 16 || o.mem_mib % 2 != 0 {
+                        return Err("rvhyp.guest_mem must be an even number of MiB, at least 16");
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_options() {
+        assert_eq!(Options::parse(""), Ok(Options::default()));
+        assert_eq!(
+            Options::parse("console=ttyAMA0 rvhyp rvhyp.x=1 =3"),
+            Ok(Options::default())
+        );
+    }
+
+    #[test]
+    fn every_option_and_the_last_word_wins() {
+        let o = Options::parse("rvhyp.delivery=lr rvhyp.wfi=native rvhyp.guest_mem=64").unwrap();
+        assert_eq!(
+            o,
+            Options {
+                delivery: Delivery::Lr,
+                trap_wfi: false,
+                mem_mib: 64
+            }
+        );
+        let o = Options::parse("rvhyp.delivery=lr rvhyp.delivery=vi").unwrap();
+        assert_eq!(o.delivery, Delivery::Vi);
+    }
+
+    #[test]
+    fn bad_values_say_what_the_option_takes() {
+        assert_eq!(
+            Options::parse("rvhyp.delivery=gic"),
+            Err("rvhyp.delivery takes vi or lr")
+        );
+        assert_eq!(
+            Options::parse("rvhyp.wfi=yes"),
+            Err("rvhyp.wfi takes trap or native")
+        );
+        assert_eq!(
+            Options::parse("rvhyp.guest_mem=lots"),
+            Err("rvhyp.guest_mem takes MiB")
+        );
+        for bad in ["8", "17", "0", "99999999999999999999999"] {
+            assert!(
+                Options::parse(&format!("rvhyp.guest_mem={bad}")).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(Options::parse("rvhyp.guest_mem=16").unwrap().mem_mib, 16);
+    }
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! Making the VM, once, on the boot CPU, from the guest bundle the loader
+//! left in memory (the host device tree's initrd): options, guest RAM
+//! carved from free memory, the devices assigned
+//! ([`guest_loader::Assignment`]), the images and the guest's device tree
+//! copied in, stage 2, the physical lines configured, the controller.
+
+use alloc::vec::Vec;
+
+use guest_loader::{Assignment, Bundle, GuestDesc, ImageHeader, Layout};
+use hyp::options::Options;
+use hyp::power::Start;
+use platform::Range;
+
+use super::lines::Lines;
+use super::vcpu::Vcpu;
+use super::{Vm, T, U, VM, VTIMER_INTID};
+use crate::arch::stage2::{Mem, Stage2};
+use crate::arch::{cache, virt};
+use crate::board::Board;
+
+/// Device-tree compatibles passed through to the guest, besides the console.
+const ASSIGNED: [&str; 2] = ["arm,pl031", "virtio,mmio"];
+
+/// Build the VM from the bundle, on the boot CPU. `Ok(None)` if the
+/// loader gave no bundle (the hypervisor then only self-tests).
+pub fn create(board: &'static Board) -> Result<Option<&'static Vm>, &'static str> {
+    let p = &board.platform;
+    let Some(initrd) = p.initrd else {
+        return Ok(None);
+    };
+    // SAFETY: the loader put the bundle there; discovery excluded it from
+    // usable memory so nothing else is placed on it; the EL2 map covers RAM.
+    let bytes =
+        unsafe { core::slice::from_raw_parts(initrd.base as *const u8, initrd.size as usize) };
+    let bundle = Bundle::parse(bytes)
+        .map_err(|_| "the initrd is not a guest bundle (make one with scripts/mkguest)")?;
+    let options = Options::parse(p.bootargs)?;
+    let header = ImageHeader::parse(bundle.kernel)
+        .map_err(|_| "the bundle's kernel is not an arm64 Image")?;
+
+    let size = options.mem_mib << 20;
+    let ram_pa = p
+        .carve_top(size, 2 << 20)
+        .ok_or("not enough free RAM for the guest (rvhyp.guest_mem)")?;
+    let layout = Layout::plan(
+        ram_pa,
+        size,
+        &header,
+        bundle.kernel.len(),
+        bundle.initrd.map(|i| i.len()),
+    )
+    .map_err(|_| "the guest kernel and initrd do not fit in guest RAM")?;
+
+    let assigned = Assignment::choose(p, &ASSIGNED, U as usize);
+    let devices = assigned.guest_devices();
+    let ncpus = board.ncpus;
+    let dtb = guest_loader::guest_dt(&GuestDesc {
+        ram: (ram_pa, size),
+        vcpus: ncpus,
+        bootargs: bundle.bootargs,
+        initrd: layout.initrd,
+        devices: &devices,
+        console: assigned.has_console.then_some(0),
+        rvic_t: T,
+        rvic_u: U,
+    });
+    if dtb.len() > guest_loader::DTB_MAX {
+        return Err("the guest device tree is too large");
+    }
+
+    // Copy the images in, and make them visible to a guest running with
+    // its MMU and caches off.
+    copy(layout.kernel, bundle.kernel);
+    if let (Some((ipa, _)), Some(data)) = (layout.initrd, bundle.initrd) {
+        copy(ipa, data);
+    }
+    copy(layout.dtb, &dtb);
+    virt::invalidate_icache();
+
+    // Stage 2: RAM, and each assigned device's registers, page by page.
+    let mut s2 = Stage2::new();
+    s2.map(ram_pa, ram_pa, size, Mem::Ram)
+        .map_err(|_| "stage-2 map of guest RAM failed")?;
+    for (base, len) in assigned.regs() {
+        let start = base & !0xfff;
+        let end = (base + len + 0xfff) & !0xfff;
+        if s2.map(start, start, end - start, Mem::Device).is_err() {
+            log::warn!("device at {base:#x} shares a page with another: mapped once");
+        }
+    }
+
+    let mpidrs: Vec<u64> = (0..ncpus as u64).collect();
+    let triggers: Vec<vocab::Trigger> = assigned.inputs.iter().map(|l| l.trigger).collect();
+    let irqc = rvid::Vm::new(rvid::VmConfig {
+        mpidrs: &mpidrs,
+        trusted: T,
+        untrusted: U,
+        inputs: &triggers,
+        level_trusted: &[VTIMER_INTID],
+    })
+    .map_err(|_| "the rVIC/rVID configuration was refused")?;
+
+    // The physical lines: trigger as the host tree says, on CPU 0 until
+    // the guest MAPs them elsewhere.
+    for l in &assigned.inputs {
+        board.gic.set_trigger(l.intid, l.trigger);
+        board.gic.route(l.intid, board.cpu(0));
+        board.gic.enable(l.intid);
+    }
+
+    log::info!(
+        "guest: {} MiB RAM at {:#x}, kernel {} KiB, initrd {} KiB, {} device(s), {} rVID input(s), delivery {:?}, WFI {}",
+        options.mem_mib,
+        ram_pa,
+        bundle.kernel.len() / 1024,
+        bundle.initrd.map_or(0, |i| i.len()) / 1024,
+        assigned.len(),
+        assigned.inputs.len(),
+        options.delivery,
+        if options.trap_wfi { "trapped" } else { "native" }
+    );
+    let lines = Lines::new(
+        assigned.inputs.clone().into_boxed_slice(),
+        p.timer.virt.intid,
+    );
+    let vm = VM.call_once(|| Vm {
+        irqc,
+        vcpus: (0..ncpus).map(|_| Vcpu::default()).collect(),
+        lines,
+        vttbr: s2.vttbr(1),
+        options,
+        ram: Range::new(ram_pa, size),
+        board,
+        abort_logged: Default::default(),
+    });
+    // vCPU 0 starts at the kernel with the device tree in x0.
+    let boot = Start {
+        entry: layout.kernel,
+        context: layout.dtb,
+    };
+    let _ = vm.vcpus[0].power.request_on(boot);
+    Ok(Some(vm))
+}
+
+/// A 2 MiB-aligned run of `size` bytes of usable RAM, taken from the top of
+/// the largest fitting range.
+fn copy(pa: u64, data: &[u8]) {
+    // SAFETY: `pa` is inside the guest's RAM, carved out of usable memory
+    // that nothing else uses, and mapped by the EL2 identity map.
+    unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), pa as *mut u8, data.len()) };
+    cache::clean_inval(pa as usize, data.len());
+}

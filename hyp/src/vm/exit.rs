@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! What each exit from the guest does. Every exit the guest can cause has
+//! a defined answer: a hypercall is answered, a wait is a wait, an access
+//! outside the guest's map is a synchronous external abort in the guest,
+//! and anything else is an UNDEFINED instruction in the guest.
+
+use core::sync::atomic::Ordering::Relaxed;
+
+use super::vcpu::ExitKind;
+use super::{Outcome, Vm};
+use crate::arch::{exception::Context, inject};
+use crate::trap::{Abort, Exit, Trap};
+
+impl Vm {
+    /// Handle `trap`, taken by vCPU `cpu` (this CPU's), whose registers are
+    /// in `ctx`.
+    pub fn handle(&self, cpu: usize, ctx: &mut Context, trap: Trap) -> Outcome {
+        let (kind, outcome) = match trap.exit {
+            Exit::Irq => (ExitKind::Irq, Outcome::Interrupts),
+            Exit::Hvc => (ExitKind::Hvc, self.hypercall(cpu, ctx)),
+            Exit::Smc => {
+                // A trapped SMC returns past itself.
+                ctx.elr += trap.len;
+                (ExitKind::Smc, self.hypercall(cpu, ctx))
+            }
+            Exit::Wfx { .. } => {
+                ctx.elr += trap.len;
+                (ExitKind::Wfi, Outcome::Idle)
+            }
+            Exit::Abort(a) => {
+                self.abort(cpu, ctx, a);
+                let kind = if a.data {
+                    ExitKind::DataAbort
+                } else {
+                    ExitKind::InstrAbort
+                };
+                (kind, Outcome::Resume)
+            }
+            Exit::SysReg { .. } => {
+                inject::undefined(ctx);
+                (ExitKind::SysReg, Outcome::Resume)
+            }
+            Exit::Other { .. } => {
+                inject::undefined(ctx);
+                (ExitKind::Other, Outcome::Resume)
+            }
+            Exit::Async { serror, esr } => {
+                // Nothing routes FIQs or SErrors to a guest on purpose: note
+                // it once and let the guest go on.
+                static LOGGED: core::sync::atomic::AtomicBool =
+                    core::sync::atomic::AtomicBool::new(false);
+                if !LOGGED.swap(true, Relaxed) {
+                    let what = if serror { "SError" } else { "FIQ" };
+                    log::warn!("{what} from the guest (ESR {esr:#x}), ignored (logged once)");
+                }
+                return Outcome::Resume;
+            }
+        };
+        self.vcpus[cpu].count(kind);
+        outcome
+    }
+
+    /// The guest touched an address stage 2 does not map: it gets a
+    /// synchronous external abort, and the first one is logged.
+    fn abort(&self, cpu: usize, ctx: &mut Context, a: Abort) {
+        if !self.abort_logged.swap(true, Relaxed) {
+            log::warn!(
+                "vcpu{cpu}: {} abort at IPA {:#x} (VA {:#x}, PC {:#x}): outside the guest's map, external abort injected (logged once)",
+                if a.data { "data" } else { "instruction" },
+                a.ipa,
+                a.far,
+                ctx.elr
+            );
+        }
+        self.vcpus[cpu].stats.aborts.fetch_add(1, Relaxed);
+        inject::external_abort(ctx, a.data, a.far);
+    }
+}

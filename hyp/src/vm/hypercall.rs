@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! Guest hypercalls (HVC, and SMC handled alike): SMCCC, PSCI 1.1 and the
+//! rVIC/rVID calls. The function ID is decoded once ([`Request::decode`]);
+//! every ID gets an answer, unknown ones NOT_SUPPORTED, and unused result
+//! registers are zero. No argument value can make the hypervisor fail.
+
+use core::sync::atomic::Ordering::Relaxed;
+
+use hyp::function::{Function, Psci, Request};
+use hyp::power::{OnError, Start};
+use rvid::rvic::Call;
+use smccc::psci::error as status;
+
+use super::{report, Outcome, Vm};
+use crate::arch::exception::Context;
+use crate::board::Stop;
+
+/// SMCCC and PSCI both implemented at version 1.1.
+const VERSION_1_1: u64 = 0x1_0001;
+const NOT_SUPPORTED: u64 = status::NOT_SUPPORTED as u64;
+
+fn psci_error(code: i32) -> u64 {
+    code as i64 as u64
+}
+
+impl Vm {
+    /// Handle the hypercall in `ctx` (x0 = function ID) from vCPU `cpu`.
+    pub(super) fn hypercall(&self, cpu: usize, ctx: &mut Context) -> Outcome {
+        let req = Request::decode([ctx.x[0], ctx.x[1], ctx.x[2], ctx.x[3]]);
+        let mut regs = [0u64; 4];
+        let outcome = match req.function {
+            Function::Interrupt(call) => {
+                regs = self.interrupt_call(cpu, call, req.args);
+                Outcome::Resume
+            }
+            Function::SmcccVersion => {
+                regs[0] = VERSION_1_1;
+                Outcome::Resume
+            }
+            Function::SmcccArchFeatures => {
+                regs[0] = match Function::of(req.args[0] as u32).0 {
+                    Function::SmcccVersion | Function::SmcccArchFeatures => 0,
+                    _ => NOT_SUPPORTED,
+                };
+                Outcome::Resume
+            }
+            Function::Psci(call) => {
+                let (x0, outcome) = self.psci(cpu, call, req.args);
+                regs[0] = x0;
+                outcome
+            }
+            Function::Unknown => {
+                self.vcpus[cpu].stats.unsupported.fetch_add(1, Relaxed);
+                regs[0] = NOT_SUPPORTED;
+                Outcome::Resume
+            }
+        };
+        ctx.x[..4].copy_from_slice(&regs);
+        outcome
+    }
+
+    /// An rVIC or rVID call: one call into the controller, which samples
+    /// and steers the physical lines under its own lock; then the line a
+    /// RESAMPLE released, and the kicks.
+    fn interrupt_call(&self, cpu: usize, call: Call, args: [u64; 3]) -> [u64; 4] {
+        let r = self
+            .irqc
+            .call(cpu, call, args, &mut self.lines.hardware(self.board));
+        if let Some(res) = r.resampled {
+            self.lines.resampled(self.board, res);
+        }
+        self.kick(r.kick);
+        r.regs
+    }
+
+    /// A PSCI call: x0 and what the vCPU does next.
+    fn psci(&self, cpu: usize, call: Psci, [x1, x2, x3]: [u64; 3]) -> (u64, Outcome) {
+        let done = |x0| (x0, Outcome::Resume);
+        match call {
+            Psci::Version => done(VERSION_1_1),
+            Psci::Features => done(match Function::of(x1 as u32).0 {
+                Function::Psci(_) => 0,
+                _ => NOT_SUPPORTED,
+            }),
+            Psci::MigrateInfoType => done(2), // no Trusted OS to migrate
+            Psci::CpuOn => done(self.cpu_on(x1, x2, x3)),
+            Psci::AffinityInfo => done(self.affinity_info(x1, x2)),
+            // A standby state: wait like WFI for something to deliver.
+            Psci::CpuSuspend => (0, Outcome::Idle),
+            Psci::CpuOff => {
+                self.power_off(cpu);
+                (0, Outcome::Off)
+            }
+            Psci::SystemOff | Psci::SystemReset => {
+                report::counters(self);
+                let off = call == Psci::SystemOff;
+                log::info!(
+                    "guest asked for system {}",
+                    if off { "off" } else { "reset" }
+                );
+                let stop = if off {
+                    Stop::GuestOff
+                } else {
+                    Stop::GuestReset
+                };
+                (0, Outcome::System(stop))
+            }
+        }
+    }
+
+    /// A vCPU by the MPIDR a guest passes (affinity fields only).
+    fn vcpu_of(&self, mpidr: u64) -> Option<usize> {
+        let mask = vocab::MPIDR_AFFINITY_MASK;
+        self.irqc
+            .vcpu_of(mpidr & mask)
+            .filter(|_| mpidr & !mask == 0)
+    }
+
+    fn cpu_on(&self, target: u64, entry: u64, context: u64) -> u64 {
+        let Some(t) = self.vcpu_of(target) else {
+            return psci_error(status::INVALID_PARAMETERS);
+        };
+        if !self.ram.contains(entry) {
+            return psci_error(status::INVALID_ADDRESS);
+        }
+        match self.vcpus[t].power.request_on(Start { entry, context }) {
+            Ok(()) => {
+                let mut set = rvid::VcpuSet::EMPTY;
+                set.insert(t);
+                self.kick(set);
+                0
+            }
+            Err(OnError::AlreadyOn) => psci_error(status::ALREADY_ON),
+            Err(OnError::OnPending) => psci_error(status::ON_PENDING),
+        }
+    }
+
+    fn affinity_info(&self, target: u64, level: u64) -> u64 {
+        if level != 0 {
+            return psci_error(status::INVALID_PARAMETERS);
+        }
+        match self.vcpu_of(target) {
+            None => psci_error(status::INVALID_PARAMETERS),
+            Some(t) => self.vcpus[t].power.affinity() as u64,
+        }
+    }
+}
