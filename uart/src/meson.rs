@@ -20,9 +20,8 @@ impl Meson {
     /// the value's lifetime.
     pub unsafe fn new(base: usize) -> Self {
         // SAFETY: the caller's contract.
-        Meson {
-            regs: unsafe { Mmio::new(base) },
-        }
+        let regs = unsafe { Mmio::new(base) };
+        Meson { regs }
     }
 
     /// Writes `b` if the transmit FIFO has room.

@@ -19,9 +19,8 @@ impl Pl011 {
     /// value's lifetime.
     pub unsafe fn new(base: usize) -> Self {
         // SAFETY: the caller's contract.
-        Pl011 {
-            regs: unsafe { Mmio::new(base) },
-        }
+        let regs = unsafe { Mmio::new(base) };
+        Pl011 { regs }
     }
 
     /// Writes `b` if the transmit FIFO has room.
