@@ -29,6 +29,11 @@ pub struct Board {
     cpus: [CpuId; MAX_CPUS],
     /// Index into `platform.cpus` of each logical CPU.
     dt_index: [usize; MAX_CPUS],
+    /// The firmware's conduit if it implements SMCCC 1.1 or later (so
+    /// SMCCC_ARCH_FEATURES may be asked of it), found by the discovery
+    /// SMCCC prescribes: PSCI 1.0's PSCI_FEATURES(SMCCC_VERSION), then
+    /// SMCCC_VERSION.
+    pub smccc_1_1: Option<Conduit>,
 }
 
 static BOARD: Once<Board> = Once::new();
@@ -142,6 +147,7 @@ pub fn init(platform: Platform<'static>, boot_mpidr: u64) -> Result<&'static Boa
         }
     };
     let hyp_timer = platform.timer.hyp_phys.intid;
+    let smccc_1_1 = platform.psci.and_then(smccc_1_1);
     Ok(BOARD.call_once(|| Board {
         platform,
         gic,
@@ -149,7 +155,37 @@ pub fn init(platform: Platform<'static>, boot_mpidr: u64) -> Result<&'static Boa
         ncpus,
         cpus,
         dt_index,
+        smccc_1_1,
     }))
+}
+
+/// The firmware's conduit if it has SMCCC 1.1 or later. Only PSCI calls
+/// are made until that is known: an SMC the firmware does not know may be
+/// UNDEFINED at EL2.
+fn smccc_1_1(psci: platform::Psci) -> Option<Conduit> {
+    fn ask<C: smccc::Call>() -> bool {
+        use smccc::arch::{version, Version, SMCCC_VERSION};
+        smccc::psci::psci_features::<C>(SMCCC_VERSION).is_ok()
+            && version::<C>().is_ok_and(|v| v >= Version { major: 1, minor: 1 })
+    }
+    if psci.version != platform::PsciVersion::V1_0 {
+        return None; // PSCI_FEATURES is PSCI 1.0's
+    }
+    let yes = match psci.conduit {
+        Conduit::Smc => ask::<smccc::Smc>(),
+        Conduit::Hvc => ask::<smccc::Hvc>(),
+    };
+    yes.then_some(psci.conduit)
+}
+
+/// A firmware call with SMCCC's 32-bit convention, by `conduit`: `x0`.
+pub fn firmware_call32(conduit: Conduit, fid: u32, arg: u32) -> u32 {
+    use smccc::Call;
+    let args = [arg, 0, 0, 0, 0, 0, 0];
+    match conduit {
+        Conduit::Smc => smccc::Smc::call32(fid, args)[0],
+        Conduit::Hvc => smccc::Hvc::call32(fid, args)[0],
+    }
 }
 
 /// What becomes of an acknowledged physical interrupt once its handler has

@@ -19,6 +19,9 @@ pub enum Function {
     SmcccVersion,
     /// SMCCC_ARCH_FEATURES.
     SmcccArchFeatures,
+    /// SMCCC_ARCH_WORKAROUND_1, _2 or _3 (the function ID): firmware
+    /// mitigations, which only the firmware can answer.
+    Workaround(u32),
     Psci(Psci),
     /// An rVIC or rVID call (`docs/rvic-abi.md`).
     Interrupt(Call),
@@ -49,6 +52,9 @@ impl Function {
         match fid {
             arch::SMCCC_VERSION => (Function::SmcccVersion, false),
             arch::SMCCC_ARCH_FEATURES => (Function::SmcccArchFeatures, false),
+            arch::SMCCC_ARCH_WORKAROUND_1
+            | arch::SMCCC_ARCH_WORKAROUND_2
+            | arch::SMCCC_ARCH_WORKAROUND_3 => (Function::Workaround(fid), false),
             psci::PSCI_VERSION => p(Psci::Version),
             psci::PSCI_CPU_SUSPEND_64 => p(Psci::CpuSuspend),
             psci::PSCI_CPU_SUSPEND_32 => p32(Psci::CpuSuspend),
@@ -106,6 +112,17 @@ mod tests {
             let r64 = Request::decode([fid32 | 0x4000_0000, hi | 1, hi | 2, hi | 3]);
             assert_eq!(r64.function, Function::Psci(call));
             assert_eq!(r64.args, [hi | 1, hi | 2, hi | 3]);
+        }
+    }
+
+    #[test]
+    fn the_three_workarounds_are_named_and_their_neighbours_are_not() {
+        for fid in [0x8000_8000u32, 0x8000_7fff, 0x8000_3fff] {
+            assert_eq!(Function::of(fid).0, Function::Workaround(fid));
+            assert_eq!(Function::of(fid | 0x4000_0000).0, Function::Unknown);
+        }
+        for fid in [0x8000_8001u32, 0x8000_7ffe, 0x8000_4000, 0x8000_3ffe] {
+            assert_eq!(Function::of(fid).0, Function::Unknown, "{fid:#x}");
         }
     }
 

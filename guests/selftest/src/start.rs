@@ -157,7 +157,14 @@ fn finish(ctx: &Ctx) -> ! {
         let _ = writeln!(w);
         REPORT.summary(w);
     });
-    arch::hvc(PSCI_SYSTEM_OFF, [0; 3]);
+    // With one vCPU the run ends with CPU_OFF: the last vCPU turning off
+    // must power the system off (the test waits for QEMU's exit).
+    let off = if ctx.n() == 1 {
+        PSCI_CPU_OFF
+    } else {
+        PSCI_SYSTEM_OFF
+    };
+    arch::hvc(off, [0; 3]);
     arch::park()
 }
 

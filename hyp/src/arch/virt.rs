@@ -18,8 +18,20 @@ use super::exception::Context;
 /// clean+invalidate (SWIO), physical IRQ/FIQ/SError to EL2 (IMO/FMO/AMO),
 /// broadcast TLB and cache maintenance inner-shareable (FB, BSU = IS), SMC
 /// trapped (TSC), EL1 is AArch64 (RW); WFI trapped (TWI) if asked.
-fn hcr_guest(trap_wfi: bool) -> u64 {
+/// IMPLEMENTATION DEFINED registers (TIDCP) and ACTLR_EL1 (TACR) trap, so
+/// the guest gets UNDEFINED for them rather than the CPU's own controls.
+/// Pointer authentication is the guest's (API, APK: no trap) where the CPU
+/// has it: its keys stay in the CPU, since a vCPU never leaves its CPU
+/// and EL2 does not use them.
+fn hcr_guest(trap_wfi: bool, pauth: bool) -> u64 {
     (HCR_EL2::VM::SET
+        + HCR_EL2::TIDCP::SET
+        + HCR_EL2::TACR::SET
+        + if pauth {
+            HCR_EL2::API::SET + HCR_EL2::APK::SET
+        } else {
+            HCR_EL2::API::CLEAR + HCR_EL2::APK::CLEAR
+        }
         + HCR_EL2::SWIO::SET
         + HCR_EL2::FMO::SET
         + HCR_EL2::IMO::SET
@@ -43,6 +55,10 @@ const SCTLR_EL1_RESET: u64 = 0x30d0_0800;
 const CPTR_RES1: u64 = (1 << 13) | (1 << 9) | 0xff;
 const CPTR_TZ: u64 = 1 << 8;
 const CPTR_TSM: u64 = 1 << 12;
+/// CPTR_EL2.TTA: trace system registers trap.
+const CPTR_TTA: u64 = 1 << 20;
+/// CPTR_EL2.TAM: activity monitor registers trap (FEAT_AMUv1).
+const CPTR_TAM: u64 = 1 << 30;
 
 /// Reads a system register aarch64-cpu does not name.
 macro_rules! mrs {
@@ -64,6 +80,20 @@ macro_rules! msr {
     };
 }
 
+/// A 4-bit ID register field.
+fn field(id: u64, lsb: u32) -> u64 {
+    (id >> lsb) & 0xf
+}
+
+/// Whether the CPU has pointer authentication (any algorithm, address or
+/// generic: ID_AA64ISAR1_EL1 APA/API/GPA/GPI, ID_AA64ISAR2_EL1 APA3/GPA3).
+fn has_pauth() -> bool {
+    let isar1 = mrs!("id_aa64isar1_el1");
+    let isar2 = mrs!("s3_0_c0_c6_2"); // ID_AA64ISAR2_EL1 (RAZ before Armv8.7)
+    [4, 8, 24, 28].iter().any(|&l| field(isar1, l) != 0)
+        || [8, 12].iter().any(|&l| field(isar2, l) != 0)
+}
+
 /// Once per CPU before its vCPU first runs: stage 2 (the tables are in
 /// place), the vCPU's identity, the timers, the FP/SVE/SME and PMU
 /// controls, then the traps.
@@ -82,7 +112,10 @@ pub fn init_cpu(vttbr: u64, vcpu_mpidr: u64, trap_wfi: bool) {
     // (softfloat), and with one vCPU per CPU nothing needs switching.
     let sve = (ID_AA64PFR0_EL1.get() >> 32) & 0xf != 0;
     let sme = (ID_AA64PFR1_EL1.get() >> 24) & 0xf != 0;
-    let mut cptr = CPTR_RES1;
+    let mut cptr = CPTR_RES1 | CPTR_TTA;
+    if field(ID_AA64PFR0_EL1.get(), 44) != 0 {
+        cptr |= CPTR_TAM;
+    }
     if !sme {
         cptr |= CPTR_TSM;
     }
@@ -96,14 +129,41 @@ pub fn init_cpu(vttbr: u64, vcpu_mpidr: u64, trap_wfi: bool) {
     if sme {
         msr!("s3_4_c1_c2_6", 0xfu64); // SMCR_EL2: the largest streaming length
     }
-    // PMU counters all to EL1 (HPMN = PMCR_EL0.N), no debug traps.
-    let counters = (mrs!("pmcr_el0") >> 11) & 0x1f;
-    MDCR_EL2.set(counters);
-    HCR_EL2.set(hcr_guest(trap_wfi));
+    MDCR_EL2.set(mdcr_guest());
+    // IMPLEMENTATION DEFINED controls in a known state: ACTLR_EL2 = 0
+    // gives EL1 no access to the CPU's own control registers.
+    msr!("actlr_el2", 0u64);
+    HCR_EL2.set(hcr_guest(trap_wfi, has_pauth()));
     barrier::isb(barrier::SY);
     // SAFETY: TLB maintenance only: stale stage-2 entries for this VMID
     // are dropped before the guest first runs.
     unsafe { core::arch::asm!("tlbi vmalls12e1", "dsb nsh", "isb", options(nostack)) };
+}
+
+/// MDCR_EL2 while a guest runs: every PMU counter is the guest's (HPMN =
+/// PMCR_EL0.N), but none counts at EL2, so the guest cannot time the
+/// hypervisor: event counters by HPMD (PMUv3p1), the cycle counter by
+/// HCCD (PMUv3p5; before it the cycle counter's EL2 filter is the guest's,
+/// see docs/guest.md). Trace is prohibited at EL2 (TRFCR_EL2 = 0) and the
+/// guest's trace filter control traps (TTRF), where FEAT_TRF exists.
+fn mdcr_guest() -> u64 {
+    let dfr0 = mrs!("id_aa64dfr0_el1");
+    let mut mdcr = 0;
+    let pmu = field(dfr0, 8);
+    if pmu != 0 && pmu != 0xf {
+        mdcr |= (mrs!("pmcr_el0") >> 11) & 0x1f; // HPMN = PMCR_EL0.N
+        if pmu >= 4 {
+            mdcr |= 1 << 17; // HPMD
+        }
+        if pmu >= 6 {
+            mdcr |= 1 << 23; // HCCD
+        }
+    }
+    if field(dfr0, 40) != 0 {
+        msr!("s3_4_c1_c2_1", 0u64); // TRFCR_EL2: no trace at EL2
+        mdcr |= 1 << 19; // TTRF
+    }
+    mdcr
 }
 
 /// Assert or deassert the virtual IRQ line through HCR_EL2.VI.

@@ -7,6 +7,8 @@
 
 use alloc::vec::Vec;
 
+use core::sync::atomic::AtomicUsize;
+
 use guest_loader::{Assignment, Bundle, GuestDesc, ImageHeader, Layout};
 use hyp::options::Options;
 use hyp::power::Start;
@@ -69,8 +71,10 @@ pub fn create(board: &'static Board) -> Result<Option<&'static Vm>, &'static str
         return Err("the guest device tree is too large");
     }
 
-    // Copy the images in, and make them visible to a guest running with
-    // its MMU and caches off.
+    // Nothing the boot loader or an earlier run left in this RAM reaches
+    // the guest: all of it is zeroed, then the images are copied in and
+    // made visible to a guest running with its MMU and caches off.
+    cache::zero(ram_pa as usize, size as usize);
     copy(layout.kernel, bundle.kernel);
     if let (Some((ipa, _)), Some(data)) = (layout.initrd, bundle.initrd) {
         copy(ipa, data);
@@ -133,6 +137,7 @@ pub fn create(board: &'static Board) -> Result<Option<&'static Vm>, &'static str
         ram: Range::new(ram_pa, size),
         board,
         abort_logged: Default::default(),
+        powered: AtomicUsize::new(1),
     });
     // vCPU 0 starts at the kernel with the device tree in x0.
     let boot = Start {

@@ -4,16 +4,17 @@
 //! every ID gets an answer, unknown ones NOT_SUPPORTED, and unused result
 //! registers are zero. No argument value can make the hypervisor fail.
 
-use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::Ordering::{AcqRel, Relaxed};
 
 use hyp::function::{Function, Psci, Request};
 use hyp::power::{OnError, Start};
 use rvid::rvic::Call;
+use smccc::arch::SMCCC_ARCH_FEATURES;
 use smccc::psci::error as status;
 
 use super::{report, Outcome, Vm};
 use crate::arch::exception::Context;
-use crate::board::Stop;
+use crate::board::{self, Stop};
 
 /// SMCCC and PSCI both implemented at version 1.1.
 const VERSION_1_1: u64 = 0x1_0001;
@@ -40,8 +41,13 @@ impl Vm {
             Function::SmcccArchFeatures => {
                 regs[0] = match Function::of(req.args[0] as u32).0 {
                     Function::SmcccVersion | Function::SmcccArchFeatures => 0,
+                    Function::Workaround(w) => self.firmware(SMCCC_ARCH_FEATURES, w),
                     _ => NOT_SUPPORTED,
                 };
+                Outcome::Resume
+            }
+            Function::Workaround(w) => {
+                regs[0] = self.firmware(w, req.args[0] as u32);
                 Outcome::Resume
             }
             Function::Psci(call) => {
@@ -57,6 +63,21 @@ impl Vm {
         };
         ctx.x[..4].copy_from_slice(&regs);
         outcome
+    }
+
+    /// Ask the firmware, on this CPU: the mitigations are the physical
+    /// CPU's and only the firmware knows them. Without SMCCC 1.1 firmware
+    /// nothing is asked and the answer is NOT_SUPPORTED (the state is
+    /// unknown); an answer outside SMCCC's (0, 1, NOT_SUPPORTED,
+    /// NOT_REQUIRED) becomes NOT_SUPPORTED.
+    fn firmware(&self, fid: u32, arg: u32) -> u64 {
+        let Some(conduit) = self.board.smccc_1_1 else {
+            return NOT_SUPPORTED;
+        };
+        match board::firmware_call32(conduit, fid, arg) as i32 {
+            r @ -2..=1 => r as i64 as u64,
+            _ => NOT_SUPPORTED,
+        }
     }
 
     /// An rVIC or rVID call: one call into the controller, which samples
@@ -79,7 +100,8 @@ impl Vm {
         match call {
             Psci::Version => done(VERSION_1_1),
             Psci::Features => done(match Function::of(x1 as u32).0 {
-                Function::Psci(_) => 0,
+                // SMCCC 1.1 discovery: SMCCC_VERSION is implemented.
+                Function::Psci(_) | Function::SmcccVersion => 0,
                 _ => NOT_SUPPORTED,
             }),
             Psci::MigrateInfoType => done(2), // no Trusted OS to migrate
@@ -89,6 +111,11 @@ impl Vm {
             Psci::CpuSuspend => (0, Outcome::Idle),
             Psci::CpuOff => {
                 self.power_off(cpu);
+                if self.powered.fetch_sub(1, AcqRel) == 1 {
+                    report::counters(self);
+                    log::info!("the last vCPU called CPU_OFF: system off");
+                    return (0, Outcome::System(Stop::GuestOff));
+                }
                 (0, Outcome::Off)
             }
             Psci::SystemOff | Psci::SystemReset => {
@@ -120,10 +147,18 @@ impl Vm {
         let Some(t) = self.vcpu_of(target) else {
             return psci_error(status::INVALID_PARAMETERS);
         };
-        if !self.ram.contains(entry) {
+        // An instruction address: in guest RAM and 4-byte aligned.
+        if !self.ram.contains(entry) || !entry.is_multiple_of(4) {
             return psci_error(status::INVALID_ADDRESS);
         }
-        match self.vcpus[t].power.request_on(Start { entry, context }) {
+        // Counted before the target can run (and CPU_OFF), uncounted if
+        // refused.
+        self.powered.fetch_add(1, AcqRel);
+        let r = self.vcpus[t].power.request_on(Start { entry, context });
+        if r.is_err() {
+            self.powered.fetch_sub(1, AcqRel);
+        }
+        match r {
             Ok(()) => {
                 let mut set = rvid::VcpuSet::EMPTY;
                 set.insert(t);

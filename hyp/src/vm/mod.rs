@@ -25,7 +25,7 @@ mod report;
 pub mod vcpu;
 
 use alloc::boxed::Box;
-use core::sync::atomic::AtomicBool;
+use core::sync::atomic::{AtomicBool, AtomicUsize};
 
 use hyp::options::Options;
 use platform::Range;
@@ -53,6 +53,9 @@ pub struct Vm {
     pub ram: Range,
     pub board: &'static Board,
     abort_logged: AtomicBool,
+    /// vCPUs on or claimed by a CPU_ON: when the last one calls CPU_OFF
+    /// the system is off (nothing could ever turn a vCPU on again).
+    powered: AtomicUsize,
 }
 
 static VM: Once<Vm> = Once::new();

@@ -4,6 +4,8 @@
 //! Owns the stacks, the page tables and the registers the checks touch:
 //! hypercalls, the virtual timer, the counter, MMIO, PSTATE.I, ESR/FAR.
 
+pub mod hostile;
+
 use core::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
 use selftest::abi::Call;
