@@ -14,6 +14,30 @@ use vocab::Trigger;
 
 /// First SPI: lower INTIDs (SGIs, PPIs) are never a device's to give.
 const SPI_BASE: u32 = 32;
+/// One past the last SPI. Extended SPIs (4096 and up) are not driven.
+const SPI_END: u32 = 1020;
+
+/// Why a device's interrupt feeds no rVID input (the device is still
+/// given; the hypervisor logs each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Not an SPI (a PPI or SGI, or an extended SPI the GIC driver does
+    /// not drive).
+    NotAnSpi,
+    /// Every rVID input is taken.
+    NoInputLeft,
+    /// An earlier assigned device has the same SPI: a line feeds one
+    /// input only.
+    Shared,
+}
+
+/// A device interrupt that feeds no input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefusedLine<'a> {
+    pub device: &'a str,
+    pub intid: u32,
+    pub why: Refused,
+}
 
 /// A physical interrupt line that feeds an rVID input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +65,8 @@ pub struct Assignment<'a> {
     pub inputs: Vec<InputLine>,
     /// Whether `devices[0]` is the host's console.
     pub has_console: bool,
+    /// The assigned devices' interrupts that feed no input, and why.
+    pub refused: Vec<RefusedLine<'a>>,
 }
 
 impl<'a> Assignment<'a> {
@@ -62,10 +88,25 @@ impl<'a> Assignment<'a> {
         }
         let mut inputs: Vec<InputLine> = Vec::new();
         let mut devices = Vec::new();
+        let mut refused = Vec::new();
         for d in &chosen {
             let mut irqs = Vec::new();
             for irq in d.irqs.iter() {
-                if irq.intid < SPI_BASE || inputs.len() >= max_inputs {
+                let why = if !(SPI_BASE..SPI_END).contains(&irq.intid) {
+                    Some(Refused::NotAnSpi)
+                } else if inputs.iter().any(|l| l.intid == irq.intid) {
+                    Some(Refused::Shared)
+                } else if inputs.len() >= max_inputs {
+                    Some(Refused::NoInputLeft)
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    refused.push(RefusedLine {
+                        device: d.name,
+                        intid: irq.intid,
+                        why,
+                    });
                     continue;
                 }
                 let trigger = irq.trigger();
@@ -86,6 +127,7 @@ impl<'a> Assignment<'a> {
             devices,
             inputs,
             has_console,
+            refused,
         }
     }
 

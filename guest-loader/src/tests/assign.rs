@@ -2,7 +2,7 @@
 //! Device assignment: which host devices a guest gets, in what order, and
 //! which physical line feeds each rVID input.
 
-use crate::assign::{Assignment, InputLine};
+use crate::assign::{Assignment, InputLine, Refused, RefusedLine};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::vec::Vec;
@@ -55,6 +55,7 @@ const HOST: &str = r#"/dts-v1/;
 	rtc@9010000 { compatible = "arm,pl031", "arm,primecell"; reg = <0x9010000 0x1000>; interrupts = <0 2 4>; };
 	gpio@9030000 { compatible = "arm,pl061"; reg = <0x9030000 0x1000>; interrupts = <0 7 4>; };
 	virtio@a000200 { compatible = "virtio,mmio"; reg = <0xa000200 0x200>; interrupts = <0 17 4>, <1 9 4>; };
+	virtio@a000400 { compatible = "virtio,mmio"; reg = <0xa000400 0x200>; interrupts = <0 17 4>, <2 5 4>; };
 	uart@9000000 { compatible = "arm,pl011", "arm,primecell"; reg = <0x9000000 0x1000>; interrupts = <0 1 4>; };
 };
 "#;
@@ -74,7 +75,8 @@ fn the_console_comes_first_then_the_assigned_kinds_in_tree_order() {
             "uart@9000000",
             "virtio@a000000",
             "rtc@9010000",
-            "virtio@a000200"
+            "virtio@a000200",
+            "virtio@a000400"
         ],
         "the PL061 was not asked for and must not be given"
     );
@@ -85,7 +87,8 @@ fn the_console_comes_first_then_the_assigned_kinds_in_tree_order() {
             (0x900_0000, 0x1000),
             (0xa00_0000, 0x200),
             (0x901_0000, 0x1000),
-            (0xa00_0200, 0x200)
+            (0xa00_0200, 0x200),
+            (0xa00_0400, 0x200)
         ]
     );
 }
@@ -115,7 +118,19 @@ fn each_spi_takes_the_next_input_and_keeps_its_trigger() {
             &[(0, false)][..],
             &[(1, true)],
             &[(2, false)],
-            &[(3, false)]
+            &[(3, false)],
+            &[]
+        ]
+    );
+    // The PPI, the SPI the third transport shares with the second, and its
+    // extended SPI (GIC_ESPI, INTID 4096 + 5) are refused, each named.
+    let refused = |device, intid, why| RefusedLine { device, intid, why };
+    assert_eq!(
+        a.refused,
+        [
+            refused("virtio@a000200", 25, Refused::NotAnSpi),
+            refused("virtio@a000400", 49, Refused::Shared),
+            refused("virtio@a000400", 4101, Refused::NotAnSpi)
         ]
     );
 }
@@ -126,9 +141,21 @@ fn inputs_stop_at_the_limit_and_the_devices_stay() {
     let p = platform::discover_at(&blob, None).unwrap();
     let a = Assignment::choose(&p, &KINDS, 2);
     assert_eq!(a.inputs.len(), 2);
-    assert_eq!(a.len(), 4);
+    assert_eq!(a.len(), 5);
     let devices = a.guest_devices();
     assert!(devices[2].irqs.is_empty() && devices[3].irqs.is_empty());
+    let no_input: Vec<u32> = a
+        .refused
+        .iter()
+        .filter(|r| r.why == Refused::NoInputLeft)
+        .map(|r| r.intid)
+        .collect();
+    // 49 twice: with no input left, neither transport got it to share.
+    assert_eq!(
+        no_input,
+        [34, 49, 49],
+        "each line left without an input is named"
+    );
 }
 
 #[test]
@@ -137,7 +164,7 @@ fn without_a_console_only_the_kinds_are_given() {
     let p = platform::discover_at(&blob, None).unwrap();
     let a = Assignment::choose(&p, &KINDS, 64);
     assert!(!a.has_console);
-    assert_eq!(a.len(), 3);
+    assert_eq!(a.len(), 4);
     assert_eq!(a.inputs[0].intid, 48);
     assert!(Assignment::choose(&p, &[], 64).is_empty());
 }

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 
 use core::sync::atomic::AtomicUsize;
 
+use guest_loader::assign::Refused;
 use guest_loader::{Assignment, Bundle, GuestDesc, ImageHeader, Layout};
 use hyp::options::Options;
 use hyp::power::Start;
@@ -55,6 +56,18 @@ pub fn create(board: &'static Board) -> Result<Option<&'static Vm>, &'static str
     .map_err(|_| "the guest kernel and initrd do not fit in guest RAM")?;
 
     let assigned = Assignment::choose(p, &ASSIGNED, U as usize);
+    for r in &assigned.refused {
+        let why = match r.why {
+            Refused::NotAnSpi => "not an SPI (extended SPIs are not driven)",
+            Refused::NoInputLeft => "every rVID input is taken",
+            Refused::Shared => "an earlier device has it: a line feeds one input",
+        };
+        log::warn!(
+            "{}: interrupt {} not given to the guest: {why}",
+            r.device,
+            r.intid
+        );
+    }
     let devices = assigned.guest_devices();
     let ncpus = board.ncpus;
     let dtb = guest_loader::guest_dt(&GuestDesc {
