@@ -102,3 +102,64 @@ fn gicv2_one_vcpu_vi() {
 fn gicv2_one_vcpu_lr() {
     conformance("v2", 1, "lr");
 }
+
+/// QEMU's GICv2 board tree with a fifth CPU that is not there: its
+/// CPU_ON fails, so the guest must get four vCPUs and never reach it.
+fn dtb_with_a_missing_cpu() -> std::path::PathBuf {
+    use std::process::Command;
+    let dir = system_tests::root().join("target/system-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dtb = dir.join("virt-v2-missing-cpu.dtb");
+    let st = Command::new("qemu-system-aarch64")
+        .arg("-M")
+        .arg(format!(
+            "virt,virtualization=on,gic-version=2,dumpdtb={}",
+            dtb.display()
+        ))
+        .args(["-cpu", "cortex-a57", "-smp", "4", "-m", "1G", "-nographic"])
+        .status()
+        .expect("qemu-system-aarch64 (Debian package qemu-system-arm)");
+    assert!(st.success());
+    let put = |args: &[&str]| {
+        let st = Command::new("fdtput")
+            .arg(&dtb)
+            .args(args)
+            .status()
+            .expect("fdtput (Debian package device-tree-compiler)");
+        assert!(st.success(), "fdtput {args:?}");
+    };
+    put(&["-c", "/cpus/cpu@4"]);
+    put(&["-ts", "/cpus/cpu@4", "device_type", "cpu"]);
+    put(&["-ts", "/cpus/cpu@4", "compatible", "arm,cortex-a57"]);
+    put(&["-ts", "/cpus/cpu@4", "enable-method", "psci"]);
+    put(&["-tx", "/cpus/cpu@4", "reg", "4"]);
+    dtb
+}
+
+#[test]
+fn a_cpu_that_does_not_come_up_gets_no_vcpu() {
+    let dtb = dtb_with_a_missing_cpu();
+    let args = [
+        "--icount",
+        "--guest",
+        "selftest",
+        "--gic",
+        "v2",
+        "--smp",
+        "4",
+        "--dtb",
+        dtb.to_str().unwrap(),
+    ];
+    let run = boot(&args, LIMIT);
+    let ctx = format!("scripts/run {}:\n{}", args.join(" "), run.output);
+    assert!(run.has("cpus: 5"), "the tree does not list 5 CPUs: {ctx}");
+    assert_eq!(
+        run.lines_with("is not running: it gets no vCPU").len(),
+        1,
+        "{ctx}"
+    );
+    assert!(run.has("# 4 vCPU(s)"), "{ctx}");
+    assert!(!run.has("FATAL") && !run.has("PANIC"), "{ctx}");
+    assert!(run.lines_with("not ok").is_empty(), "{ctx}");
+    assert_eq!(run.status, Some(0), "scripts/run did not exit 0: {ctx}");
+}

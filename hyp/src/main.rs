@@ -105,12 +105,21 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     boot_check::run();
     let pass = boot_check::report();
     if pass {
-        match vm::build::create(board) {
+        // One vCPU per CPU that came up, so no guest call can reach one
+        // that is not running.
+        let online = smp::online_mask();
+        let cpus: alloc::vec::Vec<usize> = (0..board.ncpus)
+            .filter(|&c| online & (1 << c) != 0)
+            .collect();
+        for c in (0..board.ncpus).filter(|&c| online & (1 << c) == 0) {
+            log::warn!("cpu{c} is not running: it gets no vCPU");
+        }
+        match vm::build::create(board, &cpus) {
             Ok(Some(vm)) => {
                 run::register(vm);
                 NEXT.store(NEXT_GUEST, Release);
                 arch::sev();
-                run::vcpu(vm, 0);
+                run::vcpu(vm, 0); // the boot CPU runs vCPU 0
             }
             Ok(None) => log::info!("no guest bundle (initrd): nothing to run"),
             Err(e) => log::error!("cannot start the guest: {e}"),
@@ -134,7 +143,9 @@ extern "C" fn secondary_main(cpu: usize) -> ! {
     }
     if NEXT.load(Acquire) == NEXT_GUEST {
         if let Some(vm) = vm::get() {
-            run::vcpu(vm, cpu);
+            if let Some(vcpu) = vm.vcpu_on(cpu) {
+                run::vcpu(vm, vcpu);
+            }
         }
     }
     arch::park()

@@ -36,11 +36,14 @@ fn on_input(n: u32) -> Completion {
 
 fn on_vtimer(_: u32) -> Completion {
     let vm = vm::get().expect("guest lines registered without a VM");
-    vm.lines.vtimer_fired(vm, arch::cpu_index())
+    match vm.vcpu_on(arch::cpu_index()) {
+        Some(vcpu) => vm.lines.vtimer_fired(vm, vcpu),
+        None => Completion::Deactivate, // enabled only on a vCPU's CPU
+    }
 }
 
-/// Run the vCPU of this CPU. Never returns: from here on the CPU runs the
-/// guest and handles its exits.
+/// Run vCPU `cpu` on this CPU (the one `Vm::vcpu_on` names). Never
+/// returns: from here on the CPU runs the guest and handles its exits.
 pub fn vcpu(vm: &'static Vm, cpu: usize) -> ! {
     let b = board::get();
     virt::init_cpu(vm.vttbr, cpu as u64, vm.options.trap_wfi);

@@ -25,9 +25,11 @@ use crate::board::Board;
 /// Device-tree compatibles passed through to the guest, besides the console.
 const ASSIGNED: [&str; 2] = ["arm,pl031", "virtio,mmio"];
 
-/// Build the VM from the bundle, on the boot CPU. `Ok(None)` if the
-/// loader gave no bundle (the hypervisor then only self-tests).
-pub fn create(board: &'static Board) -> Result<Option<&'static Vm>, &'static str> {
+/// Build the VM from the bundle, on the boot CPU, with one vCPU on each
+/// logical CPU of `cpus` (those that came up; the boot CPU first).
+/// `Ok(None)` if the loader gave no bundle (the hypervisor then only
+/// self-tests).
+pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static Vm>, &'static str> {
     let p = &board.platform;
     let Some(initrd) = p.initrd else {
         return Ok(None);
@@ -69,7 +71,7 @@ pub fn create(board: &'static Board) -> Result<Option<&'static Vm>, &'static str
         );
     }
     let devices = assigned.guest_devices();
-    let ncpus = board.ncpus;
+    let ncpus = cpus.len();
     let dtb = guest_loader::guest_dt(&GuestDesc {
         ram: (ram_pa, size),
         vcpus: ncpus,
@@ -144,6 +146,7 @@ pub fn create(board: &'static Board) -> Result<Option<&'static Vm>, &'static str
     let vm = VM.call_once(|| Vm {
         irqc,
         vcpus: (0..ncpus).map(|_| Vcpu::default()).collect(),
+        cpus: cpus.into(),
         lines,
         vttbr: s2.vttbr(1),
         options,

@@ -86,7 +86,7 @@ impl Vm {
     fn interrupt_call(&self, cpu: usize, call: Call, args: [u64; 3]) -> [u64; 4] {
         let r = self
             .irqc
-            .call(cpu, call, args, &mut self.lines.hardware(self.board));
+            .call(cpu, call, args, &mut self.lines.hardware(self));
         if let Some(res) = r.resampled {
             self.lines.resampled(self.board, res);
         }

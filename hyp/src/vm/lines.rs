@@ -95,8 +95,8 @@ impl Lines {
     }
 
     /// The hardware behind one hypercall.
-    pub fn hardware<'a>(&'a self, board: &'a Board) -> Hardware<'a> {
-        Hardware { lines: self, board }
+    pub fn hardware<'a>(&'a self, vm: &'a Vm) -> Hardware<'a> {
+        Hardware { lines: self, vm }
     }
 }
 
@@ -107,7 +107,7 @@ impl Lines {
 /// vCPU. Both run under the controller's lock.
 pub struct Hardware<'a> {
     lines: &'a Lines,
-    board: &'a Board,
+    vm: &'a Vm,
 }
 
 impl Physical for Hardware<'_> {
@@ -122,13 +122,13 @@ impl Physical for Hardware<'_> {
                 .lines
                 .inputs
                 .get(n)
-                .map(|l| self.board.gic.is_pending(l.intid)),
+                .map(|l| self.vm.board.gic.is_pending(l.intid)),
         }
     }
 
     fn routed(&mut self, input: usize, vcpu: usize) {
         if let Some(line) = self.lines.inputs.get(input) {
-            self.board.gic.route(line.intid, self.board.cpu(vcpu));
+            self.vm.board.gic.route(line.intid, self.vm.cpu(vcpu));
         }
     }
 }

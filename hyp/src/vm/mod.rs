@@ -46,6 +46,9 @@ pub struct Vm {
     /// The rVIC/rVID controller: the guest's whole interrupt state.
     pub irqc: rvid::Vm,
     pub vcpus: Box<[Vcpu]>,
+    /// The logical CPU each vCPU runs on (vCPU 0 on the boot CPU; only
+    /// CPUs that came up), so no guest call can reach one that did not.
+    cpus: Box<[usize]>,
     pub lines: Lines,
     /// VTTBR_EL2 of its stage-2 tables.
     pub vttbr: u64,
@@ -59,6 +62,18 @@ pub struct Vm {
 }
 
 static VM: Once<Vm> = Once::new();
+
+impl Vm {
+    /// The physical CPU of vCPU `vcpu`.
+    pub fn cpu(&self, vcpu: usize) -> gic_backend::CpuId {
+        self.board.cpu(self.cpus[vcpu])
+    }
+
+    /// The vCPU that logical CPU `cpu` runs, if any.
+    pub fn vcpu_on(&self, cpu: usize) -> Option<usize> {
+        self.cpus.iter().position(|&c| c == cpu)
+    }
+}
 
 /// The VM, once [`build::create`] has made it.
 pub fn get() -> Option<&'static Vm> {

@@ -133,10 +133,12 @@ impl Vm {
     /// Tell the CPUs of `set` (other than this one) to re-evaluate their
     /// vCPU's line.
     pub fn kick(&self, set: rvid::VcpuSet) {
-        let me = arch::cpu_index();
-        for v in set.iter().filter(|&v| v != me) {
-            self.board.gic.send_sgi(KICK_SGI, self.board.cpu(v));
-            self.vcpus[me].stats.kicks.fetch_add(1, Relaxed);
+        let me = self.vcpu_on(arch::cpu_index());
+        for v in set.iter().filter(|&v| Some(v) != me) {
+            self.board.gic.send_sgi(KICK_SGI, self.cpu(v));
+            if let Some(me) = me {
+                self.vcpus[me].stats.kicks.fetch_add(1, Relaxed);
+            }
         }
     }
 }
