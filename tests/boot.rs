@@ -43,6 +43,11 @@ fn check_boot(gic: &str, smp: usize) -> Run {
         ctx()
     );
     assert!(run.has("self-test PASSED"), "{}", ctx());
+    assert!(
+        run.has("EL2 map: text read-only, read-only data read-only, data writable, WXN on"),
+        "{}",
+        ctx()
+    );
     assert!(!run.has("FATAL"), "{}", ctx());
     assert!(run.has("powering off"), "{}", ctx());
     run

@@ -113,7 +113,14 @@ pub fn report() -> bool {
         n * (n - 1)
     );
     log::info!("EL2 timer: {timers}/{n} CPUs");
-    let pass = failed == 0 && ok == n * (n - 1) && timers == n;
+    let wx = arch::mmu::check_wx(arch::image_parts(), core::ptr::addr_of!(FINISHED) as u64);
+    match wx {
+        Ok(()) => {
+            log::info!("EL2 map: text read-only, read-only data read-only, data writable, WXN on")
+        }
+        Err(e) => log::error!("EL2 map: {e}"),
+    }
+    let pass = failed == 0 && ok == n * (n - 1) && timers == n && wx.is_ok();
     log::info!("self-test {}", if pass { "PASSED" } else { "FAILED" });
     pass
 }

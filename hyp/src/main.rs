@@ -72,7 +72,7 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     for (r, m) in ram.iter_mut().zip(platform.memory.as_slice()) {
         *r = (m.base, m.size);
     }
-    let mmu = match arch::mmu::build(&ram[..platform.memory.len()]) {
+    let mmu = match arch::mmu::build(&ram[..platform.memory.len()], arch::image_parts()) {
         Ok(m) => m,
         Err(e) => early_fail(dtb, format_args!("{e}")),
     };

@@ -56,7 +56,19 @@ extern "C" {
     fn secondary_entry();
     static el2_vectors: u8;
     static __image_start: u8;
+    static __text_end: u8;
+    static __rodata_end: u8;
     static __image_end: u8;
+}
+
+/// The image's parts, for the EL2 map.
+pub fn image_parts() -> mmu::Image {
+    mmu::Image {
+        start: core::ptr::addr_of!(__image_start) as u64,
+        text: core::ptr::addr_of!(__text_end) as u64,
+        rodata: core::ptr::addr_of!(__rodata_end) as u64,
+        end: core::ptr::addr_of!(__image_end) as u64,
+    }
 }
 
 /// Physical (= virtual, the EL2 map is the identity) range of the image.
