@@ -102,7 +102,7 @@ pub fn run() {
 
 /// On the boot CPU, after its own [`run`]: wait for every CPU and report.
 /// Returns whether everything passed.
-pub fn report() -> bool {
+pub fn report(stacks: arch::mmu::Stacks) -> bool {
     let n = smp::online_mask().count_ones();
     wait(10_000, || FINISHED.load(Acquire) == n);
     let ok = PAIRS_OK.load(Acquire);
@@ -113,11 +113,13 @@ pub fn report() -> bool {
         n * (n - 1)
     );
     log::info!("EL2 timer: {timers}/{n} CPUs");
-    let wx = arch::mmu::check_wx(arch::image_parts(), core::ptr::addr_of!(FINISHED) as u64);
+    let data = core::ptr::addr_of!(FINISHED) as u64;
+    let wx = arch::mmu::check_wx(arch::image_parts(), stacks, data);
     match wx {
-        Ok(()) => {
-            log::info!("EL2 map: text read-only, read-only data read-only, data writable, WXN on")
-        }
+        Ok(()) => log::info!(
+            "EL2 map: text read-only, read-only data read-only, data writable, WXN on, {} stack guard pages",
+            stacks.count
+        ),
         Err(e) => log::error!("EL2 map: {e}"),
     }
     let pass = failed == 0 && ok == n * (n - 1) && timers == n && wx.is_ok();

@@ -72,7 +72,24 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     for (r, m) in ram.iter_mut().zip(platform.memory.as_slice()) {
         *r = (m.base, m.size);
     }
-    let mmu = match arch::mmu::build(&ram[..platform.memory.len()], arch::image_parts()) {
+    // Every CPU's stack but the boot CPU's (in BSS), each with a guard
+    // page, sized from the CPU count and carved from RAM.
+    let count = platform.cpus.len() as u64;
+    let stride = (arch::STACK_SIZE + arch::GUARD_SIZE) as u64;
+    let size = (count * stride).next_multiple_of(2 << 20);
+    let Some(base) = platform.carve_top(size, 2 << 20) else {
+        early_fail(
+            dtb,
+            format_args!("no {size} bytes of free RAM for {count} CPU stacks"),
+        );
+    };
+    let _ = platform.exclude(Range::new(base, size));
+    let stacks = arch::mmu::Stacks {
+        base,
+        count,
+        stride,
+    };
+    let mmu = match arch::mmu::build(&ram[..platform.memory.len()], arch::image_parts(), stacks) {
         Ok(m) => m,
         Err(e) => early_fail(dtb, format_args!("{e}")),
     };
@@ -98,12 +115,12 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     boot_check::register();
     init_cpu_gic(0);
     smp::mark_online(0);
-    smp::start_secondaries(&mmu);
+    smp::start_secondaries(&mmu, &stacks);
     ALL_STARTED.store(true, Release);
     arch::sev();
 
     boot_check::run();
-    let pass = boot_check::report();
+    let pass = boot_check::report(stacks);
     if pass {
         // One vCPU per CPU that came up, so no guest call can reach one
         // that is not running.

@@ -2,12 +2,11 @@
 //! Starting the other CPUs named in the device tree, each by its enable
 //! method (PSCI CPU_ON or spin-table), one at a time.
 
-extern crate alloc;
-
 use core::sync::atomic::{AtomicU64, Ordering::*};
 
+use crate::arch::mmu::{MmuConfig, Stacks};
 use crate::arch::timer::wait_until;
-use crate::arch::{self, cache, mmu::MmuConfig, secondary, STACK_SIZE};
+use crate::arch::{self, cache, secondary};
 use crate::board::{self, EnableMethod};
 
 /// Bit i set: logical CPU i has come up.
@@ -25,14 +24,12 @@ pub fn mark_online(cpu: usize) {
 
 /// Start every secondary CPU and wait for each to report in. A CPU that does
 /// not come up within a second is reported and left out.
-pub fn start_secondaries(mmu: &MmuConfig) {
+pub fn start_secondaries(mmu: &MmuConfig, stacks: &Stacks) {
     let b = board::get();
     let entry = arch::secondary_entry_addr();
     for i in 1..b.ncpus {
         let cpu = b.cpu(i);
-        let stack = alloc::vec![0u8; STACK_SIZE].leak();
-        let top = (stack.as_ptr() as u64 + STACK_SIZE as u64) & !15;
-        secondary::publish(mmu, i, cpu.mpidr, top);
+        secondary::publish(mmu, i, cpu.mpidr, stacks.top(i as u64));
         match b.enable_method(i) {
             None => {
                 log::error!(

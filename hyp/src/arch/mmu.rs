@@ -17,8 +17,9 @@ const GIB: u64 = 1 << 30;
 const MIB2: u64 = 1 << 21;
 /// How many 1 GiB regions may mix RAM and device memory.
 const MAX_L2: usize = 16;
-/// How many 2 MiB blocks the image may span (mapped by pages).
-const MAX_L3: usize = 4;
+/// How many 2 MiB blocks the image and the secondaries' stacks may span
+/// together (mapped by pages).
+const MAX_L3: usize = 8;
 const PAGE: u64 = 4096;
 
 const VALID_BLOCK: u64 = 0b01;
@@ -70,18 +71,61 @@ static mut TABLES: Tables = Tables {
 };
 
 /// The image's parts, page aligned: `[start, text)` code, `[text, rodata)`
-/// read-only data, `[rodata, end)` data and BSS.
+/// read-only data, `[rodata, end)` data and BSS, in which `guard` is the
+/// boot CPU's stack guard page.
 #[derive(Clone, Copy, Debug)]
 pub struct Image {
     pub start: u64,
     pub text: u64,
     pub rodata: u64,
     pub end: u64,
+    pub guard: u64,
+}
+
+/// The secondaries' stacks, carved from RAM at boot: `count` slots of
+/// `stride` bytes from `base` (2 MiB aligned), each an unmapped guard
+/// page and the stack above it.
+#[derive(Clone, Copy, Debug)]
+pub struct Stacks {
+    pub base: u64,
+    pub count: u64,
+    pub stride: u64,
+}
+
+impl Stacks {
+    fn end(&self) -> u64 {
+        self.base + self.count * self.stride
+    }
+
+    /// The guard page of slot `i`.
+    pub fn guard(&self, i: u64) -> u64 {
+        self.base + i * self.stride
+    }
+
+    /// The stack top of slot `i`.
+    pub fn top(&self, i: u64) -> u64 {
+        self.guard(i + 1)
+    }
+
+    fn page(&self, pa: u64) -> u64 {
+        if (pa - self.base).is_multiple_of(self.stride) {
+            0 // the guard
+        } else {
+            pa | NORMAL_PAGE | AP_RW | XN
+        }
+    }
 }
 
 impl Image {
-    /// The page descriptor for the image page at `pa` (or RAM beside it).
-    fn page(&self, pa: u64) -> u64 {
+    /// The page descriptor for the image page at `pa` (or RAM beside it),
+    /// or the secondaries' stacks' if they are there.
+    fn page(&self, pa: u64, stacks: &Stacks) -> u64 {
+        if (stacks.base..stacks.end()).contains(&pa) {
+            return stacks.page(pa);
+        }
+        if pa == self.guard {
+            return 0;
+        }
         let attrs = if (self.start..self.text).contains(&pa) {
             AP_RO
         } else if (self.text..self.rodata).contains(&pa) {
@@ -95,6 +139,11 @@ impl Image {
     fn blocks(&self) -> core::ops::Range<u64> {
         self.start / MIB2..self.end.div_ceil(MIB2)
     }
+}
+
+/// Whether 2 MiB block number `b` is mapped by pages.
+fn paged(b: u64, image: &Image, stacks: &Stacks) -> bool {
+    image.blocks().contains(&b) || (stacks.base / MIB2..stacks.end().div_ceil(MIB2)).contains(&b)
 }
 
 /// The register values that turn this map on; secondaries get a copy.
@@ -143,7 +192,7 @@ fn classify(ram: &[(u64, u64)], start: u64, end: u64) -> Kind {
 /// Build the identity map for the given RAM ranges `(base, size)`, with
 /// the image (which is in RAM) mapped by pages. Must run once, on the boot
 /// CPU, before any CPU enables its MMU.
-pub fn build(ram: &[(u64, u64)], image: Image) -> Result<MmuConfig, &'static str> {
+pub fn build(ram: &[(u64, u64)], image: Image, stacks: Stacks) -> Result<MmuConfig, &'static str> {
     let parange = ID_AA64MMFR0_EL1.get() & 0xf;
     let pa_bits = match parange {
         0 => 32,
@@ -157,8 +206,9 @@ pub fn build(ram: &[(u64, u64)], image: Image) -> Result<MmuConfig, &'static str
     // SAFETY: only the boot CPU runs this, once, before any other CPU is
     // started and before the MMU is on, so nothing else reads the tables.
     let t = unsafe { &mut *core::ptr::addr_of_mut!(TABLES) };
-    let (blocks, mut used, mut used3) = (image.blocks(), 0, 0);
-    let has_image = |base: u64| blocks.start * MIB2 < base + GIB && base < blocks.end * MIB2;
+    let (mut used, mut used3) = (0, 0);
+    let has_pages =
+        |base: u64| (base / MIB2..(base + GIB) / MIB2).any(|b| paged(b, &image, &stacks));
     for (i, entry) in t.l1.0.iter_mut().enumerate() {
         let base = i as u64 * GIB;
         if base >= top {
@@ -166,7 +216,7 @@ pub fn build(ram: &[(u64, u64)], image: Image) -> Result<MmuConfig, &'static str
             continue;
         }
         let kind = match classify(ram, base, base + GIB) {
-            Kind::Ram if has_image(base) => Kind::Mixed,
+            Kind::Ram if has_pages(base) => Kind::Mixed,
             k => k,
         };
         *entry = match kind {
@@ -179,13 +229,13 @@ pub fn build(ram: &[(u64, u64)], image: Image) -> Result<MmuConfig, &'static str
                 used += 1;
                 for (j, e) in l2.0.iter_mut().enumerate() {
                     let b = base + j as u64 * MIB2;
-                    *e = if blocks.contains(&(b / MIB2)) {
+                    *e = if paged(b / MIB2, &image, &stacks) {
                         let l3 =
                             t.l3.get_mut(used3)
-                                .ok_or("the image spans more than 8 MiB")?;
+                                .ok_or("the image and the CPU stacks span more than 16 MiB")?;
                         used3 += 1;
                         for (k, p) in l3.0.iter_mut().enumerate() {
-                            *p = image.page(b + k as u64 * PAGE);
+                            *p = image.page(b + k as u64 * PAGE, &stacks);
                         }
                         l3.0.as_ptr() as u64 | VALID_TABLE
                     } else {
@@ -258,9 +308,10 @@ fn allows(va: u64, write: bool) -> bool {
 }
 
 /// Check the map this CPU runs on: text and read-only data readable but
-/// not writable, data writable, and SCTLR_EL2.WXN on (so nothing writable
-/// executes). `data` is an address in the image's data or BSS.
-pub fn check_wx(image: Image, data: u64) -> Result<(), &'static str> {
+/// not writable, data writable, every stack's guard page unmapped, and
+/// SCTLR_EL2.WXN on (so nothing writable executes). `data` is an address
+/// in the image's data or BSS.
+pub fn check_wx(image: Image, stacks: Stacks, data: u64) -> Result<(), &'static str> {
     let sctlr: u64;
     // SAFETY: reading a control register has no side effect.
     unsafe { core::arch::asm!("mrs {}, sctlr_el2", out(reg) sctlr) };
@@ -290,6 +341,16 @@ pub fn check_wx(image: Image, data: u64) -> Result<(), &'static str> {
     }
     if !allows(data, true) {
         return Err("data is not writable");
+    }
+    let guards = (1..stacks.count).map(|i| stacks.guard(i));
+    if core::iter::once(image.guard)
+        .chain(guards)
+        .any(|g| allows(g, false))
+    {
+        return Err("a stack's guard page is mapped");
+    }
+    if (1..stacks.count).any(|i| !allows(stacks.top(i) - 16, true)) {
+        return Err("a stack is not writable");
     }
     Ok(())
 }

@@ -31,17 +31,25 @@ use aarch64_cpu::registers::{
     Readable, Writeable, CNTHCTL_EL2, HCR_EL2, MPIDR_EL1, TPIDR_EL2, VBAR_EL2,
 };
 
-/// Size of the boot CPU's stack (static, in BSS).
-pub const BOOT_STACK_SIZE: usize = 64 * 1024;
-/// Size of each secondary CPU's stack (from the heap).
+/// Size of every CPU's stack. Each has an unmapped guard page below it,
+/// so an overflow faults at EL2 instead of overwriting what lies there.
 pub const STACK_SIZE: usize = 64 * 1024;
+/// The guard page's size: one page.
+pub const GUARD_SIZE: usize = 4096;
+/// The boot CPU's stack and its guard, which boot.S skips.
+pub const BOOT_STACK_SIZE: usize = GUARD_SIZE + STACK_SIZE;
 
-#[repr(C, align(16))]
+#[repr(C, align(4096))]
 pub struct Stack<const N: usize>([u8; N]);
 
-/// The boot CPU's stack; boot.S points SP at its end.
+/// The boot CPU's stack (guard page first); boot.S points SP at its end.
 #[no_mangle]
 static mut BOOT_STACK: Stack<BOOT_STACK_SIZE> = Stack([0; BOOT_STACK_SIZE]);
+
+/// The boot CPU's guard page.
+pub fn boot_stack_guard() -> u64 {
+    core::ptr::addr_of!(BOOT_STACK) as u64
+}
 
 core::arch::global_asm!(
     include_str!("boot.S"),
@@ -68,6 +76,7 @@ pub fn image_parts() -> mmu::Image {
         text: core::ptr::addr_of!(__text_end) as u64,
         rodata: core::ptr::addr_of!(__rodata_end) as u64,
         end: core::ptr::addr_of!(__image_end) as u64,
+        guard: boot_stack_guard(),
     }
 }
 
