@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! The hypervisor boots at EL2 on QEMU virt with each GIC version, brings up
 //! every CPU, passes its GIC/timer self-test and powers the board off; and a
-//! board it cannot drive gets a clear error, not a hang.
+//! board it cannot drive, or a guest bundle over a limit, gets a clear
+//! error, not a hang.
 
 use std::process::Command;
 use std::time::Duration;
 
+use guest_loader::Bundle;
 use system_tests::{boot, root, Run};
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -145,4 +147,36 @@ fn no_gic_gives_a_clear_error() {
     let err = run.lines_with("cannot drive this board");
     assert_eq!(err.len(), 1, "{}", run.output);
     assert!(err[0].contains("interrupt controller"), "{}", run.output);
+}
+
+/// A bundle with bootargs far over the limit is refused in one line and
+/// the board powers off. 1 MiB is what made the hypervisor panic in the
+/// allocator (the guest's device tree outgrew the 2 MiB heap); 100 KiB
+/// used to be handed to the guest.
+#[test]
+fn oversized_bootargs_give_a_clear_error() {
+    let dir = root().join("target/system-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A kernel that is only an arm64 Image header: it is never entered.
+    let mut kernel = vec![0u8; 64];
+    kernel[56..60].copy_from_slice(b"ARM\x64");
+    for len in [100 << 10, 1 << 20] {
+        let bundle = dir.join(format!("bootargs-{len}.guest"));
+        std::fs::write(&bundle, Bundle::write(&kernel, None, &"x".repeat(len))).unwrap();
+        let run = boot(
+            &["--bundle", bundle.to_str().unwrap(), "--smp", "2"],
+            Duration::from_secs(60),
+        );
+        let ctx = || format!("{len} bytes of bootargs:\n{}", run.output);
+        assert_eq!(run.status, Some(0), "QEMU did not power off: {}", ctx());
+        let err = run.lines_with("cannot start the guest");
+        assert_eq!(err.len(), 1, "{}", ctx());
+        let want = format!(
+            "cannot start the guest: guest bundle: the bootargs are {len} bytes, more than the 2047 a guest can take: shorten them (scripts/mkguest --append)"
+        );
+        assert!(err[0].ends_with(&want), "{}", ctx());
+        assert!(!run.has("PANIC") && !run.has("FATAL"), "{}", ctx());
+        assert!(run.has("powering off"), "{}", ctx());
+        assert!(!run.has("] guest: "), "{}", ctx());
+    }
 }

@@ -6,9 +6,16 @@
 //! input, which physical line feeds it (the hypervisor's map from physical
 //! INTID to guest input, built once), and gives the [`GuestDevice`]s the
 //! guest's device tree is written from.
+//!
+//! An assigned device's name and `compatible` are copied from the host tree
+//! into the guest's, which is built on the hypervisor's heap: each has a
+//! fixed limit ([`NAME_MAX`], [`COMPATIBLE_MAX`]), so that with the
+//! platform's own limits (at most `MAX_DEVICES` devices and
+//! `MAX_DEVICE_REGS` ranges) the guest's tree stays small.
 
 use crate::desc::GuestDevice;
 use alloc::vec::Vec;
+use core::fmt;
 use platform::Platform;
 use vocab::Trigger;
 
@@ -37,6 +44,42 @@ pub struct RefusedLine<'a> {
     pub device: &'a str,
     pub intid: u32,
     pub why: Refused,
+}
+
+/// Longest node name of an assigned device, in bytes: DTSpec's node names
+/// are at most 31 characters, then `@` and a unit address (16 hex digits
+/// for a 64-bit one).
+pub const NAME_MAX: usize = 64;
+/// Longest raw `compatible` of an assigned device, in bytes (all its
+/// strings and their NULs): room for several vendor strings.
+pub const COMPATIBLE_MAX: usize = 256;
+
+/// An assigned device the guest's tree cannot copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssignError<'a> {
+    /// Its node name is `len` bytes, more than [`NAME_MAX`]; `name` is it.
+    NameTooLong { name: &'a str, len: usize },
+    /// Its `compatible` is `len` bytes, more than [`COMPATIBLE_MAX`].
+    CompatibleTooLong { device: &'a str, len: usize },
+}
+
+impl fmt::Display for AssignError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            AssignError::NameTooLong { name, len } => {
+                // Say which node by its start, not by all of it.
+                let shown = name.char_indices().nth(16).map_or(name, |(i, _)| &name[..i]);
+                write!(
+                    f,
+                    "host device tree: the node name of assigned device {shown}... is {len} bytes, more than the {NAME_MAX} a guest's tree takes: shorten it"
+                )
+            }
+            AssignError::CompatibleTooLong { device, len } => write!(
+                f,
+                "host device tree: {device}: compatible is {len} bytes, more than the {COMPATIBLE_MAX} a guest's tree takes: shorten it"
+            ),
+        }
+    }
 }
 
 /// A physical interrupt line that feeds an rVID input.
@@ -72,8 +115,13 @@ pub struct Assignment<'a> {
 impl<'a> Assignment<'a> {
     /// Choose the devices of `platform` to give a guest with `max_inputs`
     /// rVID inputs: its console, and the devices whose `compatible` is one
-    /// of `kinds`.
-    pub fn choose(platform: &Platform<'a>, kinds: &[&str], max_inputs: usize) -> Assignment<'a> {
+    /// of `kinds`. An error if one of them has a name or `compatible` over
+    /// its limit.
+    pub fn choose(
+        platform: &Platform<'a>,
+        kinds: &[&str],
+        max_inputs: usize,
+    ) -> Result<Assignment<'a>, AssignError<'a>> {
         let console = platform.console.as_ref().map(|c| c.base);
         let mut chosen = Vec::new();
         let mut has_console = false;
@@ -90,6 +138,18 @@ impl<'a> Assignment<'a> {
         let mut devices = Vec::new();
         let mut refused = Vec::new();
         for d in &chosen {
+            if d.name.len() > NAME_MAX {
+                return Err(AssignError::NameTooLong {
+                    name: d.name,
+                    len: d.name.len(),
+                });
+            }
+            if d.compatibles.len() > COMPATIBLE_MAX {
+                return Err(AssignError::CompatibleTooLong {
+                    device: d.name,
+                    len: d.compatibles.len(),
+                });
+            }
             let mut irqs = Vec::new();
             for irq in d.irqs.iter() {
                 let why = if !(SPI_BASE..SPI_END).contains(&irq.intid) {
@@ -123,12 +183,12 @@ impl<'a> Assignment<'a> {
                 irqs,
             });
         }
-        Assignment {
+        Ok(Assignment {
             devices,
             inputs,
             has_console,
             refused,
-        }
+        })
     }
 
     /// The devices as the guest's device tree describes them.

@@ -6,7 +6,7 @@
 //! `u32` section count (at most [`MAX_SECTIONS`]), then one 24-byte entry
 //! per section: `u32` kind, `u32` reserved (0), `u64` offset from the
 //! bundle's start, `u64` size. Exactly one kernel section; at most one of
-//! each kind. The writer 8-byte aligns section data; the parser does not
+//! each kind; bootargs of at most [`BOOTARGS_MAX`] bytes. The writer 8-byte aligns section data; the parser does not
 //! rely on it. This module owns the format: parsing is total (every input
 //! gives a [`Bundle`] or a [`BundleError`], with checked arithmetic).
 
@@ -19,6 +19,12 @@ pub const MAGIC: [u8; 8] = *b"RVHGUEST";
 pub const VERSION: u32 = 1;
 /// Most sections a bundle may list.
 pub const MAX_SECTIONS: u32 = 8;
+/// Longest bootargs section, in bytes: Linux on arm64 copies
+/// `/chosen/bootargs` into a `COMMAND_LINE_SIZE` (2048) buffer with its
+/// NUL and silently cuts anything longer, so 2047 is all a guest can take.
+/// The limit also bounds the guest device tree the hypervisor builds on its
+/// heap with these bytes in it.
+pub const BOOTARGS_MAX: usize = 2047;
 const HEADER_LEN: usize = 16;
 const ENTRY_LEN: usize = 24;
 /// Alignment of section data in bundles [`Bundle::write`] produces.
@@ -105,6 +111,10 @@ pub enum BundleError {
     BootargsNul {
         at: usize,
     },
+    /// The bootargs are `len` bytes, more than [`BOOTARGS_MAX`].
+    BootargsTooLong {
+        len: usize,
+    },
 }
 
 impl fmt::Display for BundleError {
@@ -150,6 +160,10 @@ impl fmt::Display for BundleError {
             BundleError::BootargsNul { at } => {
                 write!(f, "{head}: bootargs contain a NUL byte (byte {at})")
             }
+            BundleError::BootargsTooLong { len } => write!(
+                f,
+                "{head}: the bootargs are {len} bytes, more than the {BOOTARGS_MAX} a guest can take: shorten them (scripts/mkguest --append)"
+            ),
         }
     }
 }
@@ -226,6 +240,9 @@ impl<'a> Bundle<'a> {
         let kernel = kernel.ok_or(BundleError::NoKernel)?;
         let bootargs = match bootargs {
             None => "",
+            Some(b) if b.len() > BOOTARGS_MAX => {
+                return Err(BundleError::BootargsTooLong { len: b.len() })
+            }
             Some(b) => {
                 let s = core::str::from_utf8(b).map_err(|e| BundleError::BootargsNotUtf8 {
                     at: e.valid_up_to(),
@@ -244,7 +261,9 @@ impl<'a> Bundle<'a> {
     }
 
     /// Writes a bundle: the kernel, then the initrd (if any), then the
-    /// bootargs (if not empty), each 8-byte aligned.
+    /// bootargs (if not empty), each 8-byte aligned. Sizes are not checked
+    /// (tests write bundles the parser refuses): [`Bundle::parse`] the
+    /// result to find out whether a hypervisor takes it.
     ///
     /// # Panics
     /// If `bootargs` contains a NUL byte (the format forbids it).

@@ -3,6 +3,7 @@
 //! back, and every mistake on its command line or in its inputs is one line
 //! on stderr with the documented exit status.
 
+use guest_loader::bundle::BOOTARGS_MAX;
 use guest_loader::Bundle;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -136,6 +137,39 @@ fn a_kernel_that_is_not_an_arm64_image_is_refused() {
     let (_, msg) = fails(&mkguest(&["--kernel", p(&k), "-o", p(&o)]));
     assert!(
         msg.ends_with("5 bytes, shorter than the 64-byte header"),
+        "{msg}"
+    );
+    assert!(!o.exists());
+}
+
+/// What the hypervisor would refuse is refused here, with its line.
+#[test]
+fn bootargs_over_the_limit_are_refused_as_at_boot() {
+    let d = dir("bootargs");
+    let (k, o) = (d.join("Image"), d.join("out.guest"));
+    std::fs::write(&k, image()).unwrap();
+    let longest = "x".repeat(BOOTARGS_MAX);
+    let out = mkguest(&["--kernel", p(&k), "--append", &longest, "-o", p(&o)]);
+    assert!(out.status.success(), "{out:?}");
+    let bytes = std::fs::read(&o).unwrap();
+    assert_eq!(Bundle::parse(&bytes).unwrap().bootargs, longest);
+    std::fs::remove_file(&o).unwrap();
+
+    let long = "x".repeat(BOOTARGS_MAX + 1);
+    let (code, msg) = fails(&mkguest(&[
+        "--kernel",
+        p(&k),
+        "--append",
+        &long,
+        "-o",
+        p(&o),
+    ]));
+    assert_eq!(code, 1);
+    let bundle = Bundle::write(&image(), None, &long);
+    let at_boot = Bundle::parse(&bundle).unwrap_err().to_string();
+    assert_eq!(msg, format!("mkguest: {at_boot}"));
+    assert!(
+        msg.starts_with("mkguest: guest bundle: the bootargs are 2048 bytes, more than the 2047"),
         "{msg}"
     );
     assert!(!o.exists());

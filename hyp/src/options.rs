@@ -4,6 +4,12 @@
 //! left for others; a known option with a bad value is refused with a line
 //! saying what it takes.
 
+/// Least and most guest RAM, in MiB: the most is the 39-bit (512 GiB)
+/// address space stage 2 maps (`arch/stage2.rs`), so `mem_mib << 20`
+/// cannot overflow either.
+pub const GUEST_MEM_MIN_MIB: u64 = 16;
+pub const GUEST_MEM_MAX_MIB: u64 = 512 << 10;
+
 /// How the vCPU's virtual IRQ line is raised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {
@@ -51,8 +57,12 @@ impl Options {
                 ("rvhyp.wfi", _) => return Err("rvhyp.wfi takes trap or native"),
                 ("rvhyp.guest_mem", v) => {
                     o.mem_mib = v.parse().map_err(|_| "rvhyp.guest_mem takes MiB")?;
-                    if o.mem_mib < 16 || o.mem_mib % 2 != 0 {
-                        return Err("rvhyp.guest_mem must be an even number of MiB, at least 16");
+                    if !(GUEST_MEM_MIN_MIB..=GUEST_MEM_MAX_MIB).contains(&o.mem_mib)
+                        || o.mem_mib % 2 != 0
+                    {
+                        return Err(
+                            "rvhyp.guest_mem must be an even number of MiB, from 16 to 524288 (512 GiB)",
+                        );
                     }
                 }
                 _ => {}
@@ -104,12 +114,26 @@ mod tests {
             Options::parse("rvhyp.guest_mem=lots"),
             Err("rvhyp.guest_mem takes MiB")
         );
-        for bad in ["8", "17", "0", "99999999999999999999999"] {
+        for bad in ["8", "14", "17", "0", "99999999999999999999999"] {
             assert!(
                 Options::parse(&format!("rvhyp.guest_mem={bad}")).is_err(),
                 "{bad}"
             );
         }
         assert_eq!(Options::parse("rvhyp.guest_mem=16").unwrap().mem_mib, 16);
+    }
+
+    #[test]
+    fn guest_mem_at_most_the_stage_2_space() {
+        let max = format!("rvhyp.guest_mem={GUEST_MEM_MAX_MIB}");
+        assert_eq!(Options::parse(&max).unwrap().mem_mib << 20, 1 << 39);
+        // 2^44 + 16 MiB would wrap to 16 MiB when shifted into bytes.
+        for over in [GUEST_MEM_MAX_MIB + 2, (1 << 44) + 16] {
+            assert_eq!(
+                Options::parse(&format!("rvhyp.guest_mem={over}")),
+                Err("rvhyp.guest_mem must be an even number of MiB, from 16 to 524288 (512 GiB)"),
+                "{over}"
+            );
+        }
     }
 }

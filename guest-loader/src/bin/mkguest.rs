@@ -6,7 +6,8 @@
 //! The kernel must be an arm64 `Image` (a Linux `arch/arm64/boot/Image` or
 //! one of this project's bare-metal guests). Silent on success; errors are
 //! one line on stderr: exit status 2 for a bad command line, 1 for
-//! anything else.
+//! anything else (a bundle the hypervisor would refuse, e.g. bootargs
+//! longer than [`guest_loader::bundle::BOOTARGS_MAX`], included).
 //!
 //! The tool needs `std`; for a bare-metal target (where the library is
 //! also built) this file compiles to an empty `no_main` program.
@@ -95,6 +96,9 @@ mod host {
             None => None,
         };
         let bundle = Bundle::write(&kernel, initrd.as_deref(), &args.append);
+        // The hypervisor's own checks, so a bundle it would refuse is
+        // refused here, with the same line.
+        Bundle::parse(&bundle).map_err(|e| failed(e.to_string()))?;
         std::fs::write(&args.out, bundle)
             .map_err(|e| failed(format!("cannot write {}: {e}", args.out)))
     }

@@ -2,9 +2,12 @@
 //! Device assignment: which host devices a guest gets, in what order, and
 //! which physical line feeds each rVID input.
 
-use crate::assign::{Assignment, InputLine, Refused, RefusedLine};
+use crate::assign::{
+    AssignError, Assignment, InputLine, Refused, RefusedLine, COMPATIBLE_MAX, NAME_MAX,
+};
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::string::ToString;
 use std::vec::Vec;
 use vocab::Trigger;
 
@@ -66,7 +69,7 @@ const KINDS: [&str; 2] = ["arm,pl031", "virtio,mmio"];
 fn the_console_comes_first_then_the_assigned_kinds_in_tree_order() {
     let blob = dtc(HOST);
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 64);
+    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
     assert!(a.has_console);
     let names: Vec<&str> = a.guest_devices().iter().map(|d| d.name).collect();
     assert_eq!(
@@ -97,7 +100,7 @@ fn the_console_comes_first_then_the_assigned_kinds_in_tree_order() {
 fn each_spi_takes_the_next_input_and_keeps_its_trigger() {
     let blob = dtc(HOST);
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 64);
+    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
     let line = |intid, trigger| InputLine { intid, trigger };
     // SPI n is INTID 32 + n; the PPI on the second transport is not a
     // device's to give and takes no input.
@@ -139,7 +142,7 @@ fn each_spi_takes_the_next_input_and_keeps_its_trigger() {
 fn inputs_stop_at_the_limit_and_the_devices_stay() {
     let blob = dtc(HOST);
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 2);
+    let a = Assignment::choose(&p, &KINDS, 2).unwrap();
     assert_eq!(a.inputs.len(), 2);
     assert_eq!(a.len(), 5);
     let devices = a.guest_devices();
@@ -162,9 +165,72 @@ fn inputs_stop_at_the_limit_and_the_devices_stay() {
 fn without_a_console_only_the_kinds_are_given() {
     let blob = dtc(&HOST.replace("stdout-path = \"/uart@9000000\";", ""));
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 64);
+    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
     assert!(!a.has_console);
     assert_eq!(a.len(), 4);
     assert_eq!(a.inputs[0].intid, 48);
-    assert!(Assignment::choose(&p, &[], 64).is_empty());
+    assert!(Assignment::choose(&p, &[], 64).unwrap().is_empty());
+}
+
+/// `HOST` with the RTC's node name and `compatible` replaced.
+fn host_with_rtc(name: &str, compatible: &str) -> Vec<u8> {
+    dtc(&HOST.replace(
+        r#"rtc@9010000 { compatible = "arm,pl031", "arm,primecell";"#,
+        &std::format!(r#"{name} {{ compatible = "arm,pl031", "{compatible}";"#),
+    ))
+}
+
+#[test]
+fn names_up_to_name_max_bytes() {
+    // "rtc@9010000" padded with unit-address digits to the length wanted.
+    let name = |len: usize| std::format!("rtc@{}", "9".repeat(len - 4));
+    let blob = host_with_rtc(&name(NAME_MAX), "arm,primecell");
+    let p = platform::discover_at(&blob, None).unwrap();
+    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    assert!(a.guest_devices().iter().any(|d| d.name == name(NAME_MAX)));
+
+    let long = name(NAME_MAX + 1);
+    let blob = host_with_rtc(&long, "arm,primecell");
+    let p = platform::discover_at(&blob, None).unwrap();
+    let e = Assignment::choose(&p, &KINDS, 64).unwrap_err();
+    assert_eq!(
+        e,
+        AssignError::NameTooLong {
+            name: &long,
+            len: NAME_MAX + 1
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "host device tree: the node name of assigned device rtc@999999999999... is 65 bytes, more than the 64 a guest's tree takes: shorten it"
+    );
+}
+
+#[test]
+fn compatibles_up_to_compatible_max_bytes() {
+    // "arm,pl031\0" is 10 bytes, the second string's NUL 1 more.
+    let second = |total: usize| "x".repeat(total - 11);
+    let blob = host_with_rtc("rtc@9010000", &second(COMPATIBLE_MAX));
+    let p = platform::discover_at(&blob, None).unwrap();
+    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    let rtc = a
+        .guest_devices()
+        .into_iter()
+        .find(|d| d.name == "rtc@9010000");
+    assert_eq!(rtc.unwrap().compatible.len(), COMPATIBLE_MAX);
+
+    let blob = host_with_rtc("rtc@9010000", &second(COMPATIBLE_MAX + 1));
+    let p = platform::discover_at(&blob, None).unwrap();
+    let e = Assignment::choose(&p, &KINDS, 64).unwrap_err();
+    assert_eq!(
+        e,
+        AssignError::CompatibleTooLong {
+            device: "rtc@9010000",
+            len: COMPATIBLE_MAX + 1
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "host device tree: rtc@9010000: compatible is 257 bytes, more than the 256 a guest's tree takes: shorten it"
+    );
 }

@@ -2,7 +2,7 @@
 //! The bundle format: round trips through the writer, hand-built bundles
 //! the writer would not produce, every error, and no panics on corruption.
 
-use crate::bundle::{Bundle, BundleError, Kind, MAX_SECTIONS};
+use crate::bundle::{Bundle, BundleError, Kind, BOOTARGS_MAX, MAX_SECTIONS};
 use std::string::ToString;
 use std::vec::Vec;
 
@@ -273,6 +273,25 @@ fn bootargs_must_be_utf8_without_nul() {
     assert_eq!(
         BundleError::BootargsNotUtf8 { at: 2 }.to_string(),
         "guest bundle: bootargs are not UTF-8 (byte 2)"
+    );
+}
+
+#[test]
+fn bootargs_at_most_bootargs_max_bytes() {
+    let longest = "x".repeat(BOOTARGS_MAX);
+    let b = Bundle::write(b"kernel", None, &longest);
+    assert_eq!(Bundle::parse(&b).unwrap().bootargs, longest);
+    let b = Bundle::write(b"kernel", None, &"x".repeat(BOOTARGS_MAX + 1));
+    assert_eq!(
+        err(&b),
+        BundleError::BootargsTooLong {
+            len: BOOTARGS_MAX + 1
+        }
+    );
+    let b = Bundle::write(b"kernel", None, &"y".repeat(70_000));
+    assert_eq!(
+        err(&b).to_string(),
+        "guest bundle: the bootargs are 70000 bytes, more than the 2047 a guest can take: shorten them (scripts/mkguest --append)"
     );
 }
 

@@ -430,3 +430,44 @@ fn node_names_match_the_linux_binding() {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     );
 }
+
+/// The largest tree the limits on what goes in allow: the platform's most
+/// devices and `reg` ranges, each device's name and `compatible` at their
+/// limits, every rVID input used, the most vCPUs and the longest bootargs.
+/// It stays far below the 2 MiB heap the hypervisor builds it on.
+#[test]
+fn largest_tree_the_limits_allow_is_small() {
+    use crate::assign::{COMPATIBLE_MAX, NAME_MAX};
+    use crate::bundle::BOOTARGS_MAX;
+    use platform::{MAX_DEVICES, MAX_DEVICE_REGS};
+    let names: Vec<String> = (0..MAX_DEVICES)
+        .map(|n| format!("uart@{n:0width$x}", width = NAME_MAX - 5))
+        .collect();
+    let mut compatible = b"arm,pl011\0arm,primecell\0".to_vec();
+    compatible.resize(COMPATIBLE_MAX - 1, b'x');
+    compatible.push(0);
+    let per_device = MAX_DEVICE_REGS / MAX_DEVICES;
+    let regs: Vec<(u64, u64)> = (0..MAX_DEVICE_REGS as u64)
+        .map(|n| (u64::MAX - n * 0x1000, 0x1000))
+        .collect();
+    let irqs: Vec<(u32, bool)> = (0..64u32).map(|n| (n, false)).collect();
+    let devices: Vec<GuestDevice<'_>> = (0..MAX_DEVICES)
+        .map(|n| GuestDevice {
+            name: &names[n],
+            compatible: &compatible,
+            regs: &regs[n * per_device..(n + 1) * per_device],
+            irqs: irqs.get(n..n + 1).unwrap_or(&[]),
+        })
+        .collect();
+    let bootargs = "x".repeat(BOOTARGS_MAX);
+    let mut desc = qemu_desc(&devices);
+    desc.vcpus = MAX_VCPUS;
+    desc.bootargs = &bootargs;
+    assert_eq!(desc.check(), Ok(()));
+    let blob = guest_dt(&desc);
+    assert!(blob.len() <= 128 << 10, "{} bytes", blob.len());
+    assert_eq!(
+        fdt::Fdt::new(&blob).unwrap().chosen().bootargs(),
+        Some(&bootargs[..])
+    );
+}

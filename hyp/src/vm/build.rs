@@ -4,13 +4,19 @@
 //! carved from free memory, the devices assigned
 //! ([`guest_loader::Assignment`]), the images and the guest's device tree
 //! copied in, stage 2, the physical lines configured, the controller.
+//! Every size that comes from the bundle or the host tree is checked
+//! against its limit before it sizes an allocation or a copy.
 
 use alloc::vec::Vec;
+use core::fmt;
 
 use core::sync::atomic::AtomicUsize;
 
 use guest_loader::assign::Refused;
-use guest_loader::{Assignment, Bundle, GuestDesc, ImageHeader, Layout};
+use guest_loader::{
+    AssignError, Assignment, Bundle, BundleError, GuestDesc, ImageError, ImageHeader, Layout,
+    LayoutError,
+};
 use hyp::options::Options;
 use hyp::power::Start;
 use platform::Range;
@@ -25,29 +31,70 @@ use crate::board::Board;
 /// Device-tree compatibles passed through to the guest, besides the console.
 const ASSIGNED: [&str; 2] = ["arm,pl031", "virtio,mmio"];
 
+/// Why the VM cannot be made: one line, which `main` logs before it
+/// powers the board off.
+#[derive(Debug)]
+pub enum Error {
+    /// The host tree's initrd (the bundle) does not lie inside its RAM.
+    InitrdOutsideRam(Range),
+    Bundle(BundleError),
+    Kernel(ImageError),
+    /// A bad `rvhyp.*` option.
+    Options(&'static str),
+    Layout(LayoutError),
+    Assign(AssignError<'static>),
+    /// Anything else, said in full.
+    Other(&'static str),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InitrdOutsideRam(r) => write!(
+                f,
+                "the host device tree's initrd ({:#x} bytes at {:#x}, /chosen/linux,initrd-start and -end) does not lie inside its RAM",
+                r.size, r.base
+            ),
+            Error::Bundle(e) => write!(f, "{e}"),
+            Error::Kernel(e) => write!(f, "the bundle's kernel: {e}"),
+            Error::Options(e) | Error::Other(e) => f.write_str(e),
+            Error::Layout(e) => write!(f, "{e} (rvhyp.guest_mem)"),
+            Error::Assign(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 /// Build the VM from the bundle, on the boot CPU, with one vCPU on each
 /// logical CPU of `cpus` (those that came up; the boot CPU first).
 /// `Ok(None)` if the loader gave no bundle (the hypervisor then only
 /// self-tests).
-pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static Vm>, &'static str> {
+pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static Vm>, Error> {
     let p = &board.platform;
     let Some(initrd) = p.initrd else {
         return Ok(None);
     };
-    // SAFETY: the loader put the bundle there; discovery excluded it from
-    // usable memory so nothing else is placed on it; the EL2 map covers RAM.
+    // The EL2 map makes only the memory nodes' RAM normal memory (the rest
+    // is device memory, or not mapped above 512 GiB): read nothing else.
+    let in_ram = |m: &Range| m.base <= initrd.base && initrd.end() <= m.end();
+    if initrd.end() == u64::MAX || !p.memory.iter().any(in_ram) {
+        return Err(Error::InitrdOutsideRam(initrd));
+    }
+    // SAFETY: the loader put the bundle there, inside RAM (checked above),
+    // which the EL2 map maps as normal memory; discovery excluded it from
+    // usable memory so nothing else is placed on it.
     let bytes =
         unsafe { core::slice::from_raw_parts(initrd.base as *const u8, initrd.size as usize) };
-    let bundle = Bundle::parse(bytes)
-        .map_err(|_| "the initrd is not a guest bundle (make one with scripts/mkguest)")?;
-    let options = Options::parse(p.bootargs)?;
-    let header = ImageHeader::parse(bundle.kernel)
-        .map_err(|_| "the bundle's kernel is not an arm64 Image")?;
+    // Bounds every section, the bootargs included (`BOOTARGS_MAX`).
+    let bundle = Bundle::parse(bytes).map_err(Error::Bundle)?;
+    let options = Options::parse(p.bootargs).map_err(Error::Options)?;
+    let header = ImageHeader::parse(bundle.kernel).map_err(Error::Kernel)?;
 
+    // At most 512 GiB (`GUEST_MEM_MAX_MIB`): no overflow.
     let size = options.mem_mib << 20;
-    let ram_pa = p
-        .carve_top(size, 2 << 20)
-        .ok_or("not enough free RAM for the guest (rvhyp.guest_mem)")?;
+    let ram_pa = p.carve_top(size, 2 << 20).ok_or(Error::Other(
+        "not enough free RAM for the guest (rvhyp.guest_mem)",
+    ))?;
+    // The kernel and initrd copies below are bounded by guest RAM.
     let layout = Layout::plan(
         ram_pa,
         size,
@@ -55,9 +102,13 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
         bundle.kernel.len(),
         bundle.initrd.map(|i| i.len()),
     )
-    .map_err(|_| "the guest kernel and initrd do not fit in guest RAM")?;
+    .map_err(Error::Layout)?;
 
-    let assigned = Assignment::choose(p, &ASSIGNED, U as usize);
+    // Device names and compatibles are bounded (`NAME_MAX`,
+    // `COMPATIBLE_MAX`): with the bootargs' limit, the tree below stays
+    // under 128 KiB on the 2 MiB heap (a guest-loader test builds the
+    // largest).
+    let assigned = Assignment::choose(p, &ASSIGNED, U as usize).map_err(Error::Assign)?;
     for r in &assigned.refused {
         let why = match r.why {
             Refused::NotAnSpi => "not an SPI (extended SPIs are not driven)",
@@ -83,7 +134,7 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
         rvic_u: U,
     });
     if dtb.len() > guest_loader::DTB_MAX {
-        return Err("the guest device tree is too large");
+        return Err(Error::Other("the guest device tree is too large"));
     }
 
     // Nothing the boot loader or an earlier run left in this RAM reaches
@@ -100,7 +151,7 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
     // Stage 2: RAM, and each assigned device's registers, page by page.
     let mut s2 = Stage2::new();
     s2.map(ram_pa, ram_pa, size, Mem::Ram)
-        .map_err(|_| "stage-2 map of guest RAM failed")?;
+        .map_err(|_| Error::Other("stage-2 map of guest RAM failed"))?;
     for (base, len) in assigned.regs() {
         let start = base & !0xfff;
         let end = (base + len + 0xfff) & !0xfff;
@@ -118,7 +169,7 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
         inputs: &triggers,
         level_trusted: &[VTIMER_INTID],
     })
-    .map_err(|_| "the rVIC/rVID configuration was refused")?;
+    .map_err(|_| Error::Other("the rVIC/rVID configuration was refused"))?;
 
     // The physical lines: trigger as the host tree says, on CPU 0 until
     // the guest MAPs them elsewhere.
