@@ -110,6 +110,17 @@ pub struct Assignment<'a> {
     pub has_console: bool,
     /// The assigned devices' interrupts that feed no input, and why.
     pub refused: Vec<RefusedLine<'a>>,
+    /// Devices of the assigned kinds not given, because a page of theirs
+    /// holds another node's registers.
+    pub shared_pages: Vec<SharedPage<'a>>,
+}
+
+/// A device not given because it shares a 4 KiB page with `neighbour`, a
+/// node the guest is not given (or the GIC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SharedPage<'a> {
+    pub device: &'a str,
+    pub neighbour: &'a str,
 }
 
 impl<'a> Assignment<'a> {
@@ -124,16 +135,39 @@ impl<'a> Assignment<'a> {
     ) -> Result<Assignment<'a>, AssignError<'a>> {
         let console = platform.console.as_ref().map(|c| c.base);
         let mut chosen = Vec::new();
-        let mut has_console = false;
-        for d in platform.devices.iter() {
+        let mut console_device = None;
+        for (i, d) in platform.devices.iter().enumerate() {
             let is_console = console.is_some_and(|b| d.regs.first().is_some_and(|r| r.base == b));
             if is_console {
-                has_console = true;
-                chosen.insert(0, d);
+                console_device = Some(i);
+                chosen.insert(0, i);
             } else if kinds.contains(&d.compatible) {
-                chosen.push(d);
+                chosen.push(i);
             }
         }
+        // A device whose pages hold another node's registers is not given
+        // (stage 2 maps whole pages); dropping one can expose another, so
+        // until nothing changes.
+        let mut shared_pages = Vec::new();
+        loop {
+            let before = chosen.clone();
+            chosen.retain(|&i| {
+                let neighbour = platform.page_neighbour(i, |j| before.contains(&j));
+                if let Some(neighbour) = neighbour {
+                    let device = platform.devices.get(i).map_or("", |d| d.name);
+                    shared_pages.push(SharedPage { device, neighbour });
+                }
+                neighbour.is_none()
+            });
+            if chosen.len() == before.len() {
+                break;
+            }
+        }
+        let has_console = console_device.is_some_and(|c| chosen.contains(&c));
+        let chosen: Vec<_> = chosen
+            .iter()
+            .filter_map(|&i| platform.devices.get(i))
+            .collect();
         let mut inputs: Vec<InputLine> = Vec::new();
         let mut devices = Vec::new();
         let mut refused = Vec::new();
@@ -188,6 +222,7 @@ impl<'a> Assignment<'a> {
             inputs,
             has_console,
             refused,
+            shared_pages,
         })
     }
 

@@ -77,7 +77,7 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     let count = platform.cpus.len() as u64;
     let stride = (arch::STACK_SIZE + arch::GUARD_SIZE) as u64;
     let size = (count * stride).next_multiple_of(2 << 20);
-    let Some(base) = platform.carve_top(size, 2 << 20) else {
+    let Some(base) = platform.carve_bottom(size, 2 << 20) else {
         early_fail(
             dtb,
             format_args!("no {size} bytes of free RAM for {count} CPU stacks"),

@@ -21,6 +21,17 @@ use crate::Fdt;
 pub const MAX_DEVICES: usize = 128;
 /// Most `reg` ranges over all devices together (largest seen: 76).
 pub const MAX_DEVICE_REGS: usize = 256;
+/// Most `reg` ranges of the other nodes on the buses (disabled ones, those
+/// whose interrupts go elsewhere or that have none), kept only to know
+/// what shares a page with a device.
+pub const MAX_OTHER_REGS: usize = 128;
+
+/// A node on the buses that is not a [`Device`], by one of its ranges.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Other<'a> {
+    pub name: &'a str,
+    pub reg: Range,
+}
 
 /// One device node, as [`Devices`] hands it out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +66,10 @@ struct Entry<'a> {
 pub struct Devices<'a> {
     entries: List<Entry<'a>, MAX_DEVICES>,
     regs: List<Range, MAX_DEVICE_REGS>,
+    others: List<Other<'a>, MAX_OTHER_REGS>,
+    /// More other nodes' ranges than [`MAX_OTHER_REGS`]: any page may be
+    /// shared with one not kept.
+    others_truncated: bool,
 }
 
 impl<'a> Devices<'a> {
@@ -86,6 +101,23 @@ impl<'a> Devices<'a> {
         (0..self.len()).map_while(|i| self.get(i))
     }
 
+    /// The other nodes' ranges, and whether some were not kept.
+    pub fn others(&self) -> (&[Other<'a>], bool) {
+        (&self.others, self.others_truncated)
+    }
+
+    fn add_other(&mut self, ctx: &Context<'a, '_>) {
+        for r in ctx.regs().flatten() {
+            let other = Other {
+                name: ctx.node.name(),
+                reg: r,
+            };
+            if self.others.push(other).is_err() {
+                self.others_truncated = true;
+            }
+        }
+    }
+
     /// Records `ctx` if it is such a device.
     pub(crate) fn add(
         &mut self,
@@ -94,10 +126,15 @@ impl<'a> Devices<'a> {
         gic: &GicRef,
     ) -> Result<(), Error<'a>> {
         let n = ctx.node;
-        if !ctx.on_bus || !n.is_available() || !n.has("reg") || n.offset() == gic.offset {
+        if !ctx.on_bus || !n.has("reg") || n.offset() == gic.offset {
+            return Ok(());
+        }
+        if !n.is_available() {
+            self.add_other(ctx);
             return Ok(());
         }
         let Routing::Gic(irqs) = gic_interrupts(fdt, ctx, gic)? else {
+            self.add_other(ctx);
             return Ok(());
         };
         let first = self.regs.len();

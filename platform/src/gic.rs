@@ -45,6 +45,36 @@ pub enum GicInfo {
     },
 }
 
+impl GicInfo {
+    /// Every register frame (at most 4 redistributor regions).
+    pub fn regions(&self) -> [Option<Range>; 4 + MAX_REDIST_REGIONS] {
+        let mut out = [None; 4 + MAX_REDIST_REGIONS];
+        match self {
+            GicInfo::V2 {
+                gicd,
+                gicc,
+                gich,
+                gicv,
+            } => {
+                out[..4].copy_from_slice(&[Some(*gicd), Some(*gicc), *gich, *gicv]);
+            }
+            GicInfo::V3 {
+                gicd,
+                redists,
+                gicv,
+                ..
+            } => {
+                out[0] = Some(*gicd);
+                out[1] = *gicv;
+                for (o, r) in out[4..].iter_mut().zip(redists.iter()) {
+                    *o = Some(*r);
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The GIC node, read.
 #[derive(Clone, Copy, Debug)]
 pub struct Gic<'a> {

@@ -258,6 +258,23 @@ fn raspberry_pi_4() {
         Some(irq(128, Sense::LevelHigh))
     );
     assert!(find("hdmi@7ef00700").is_none() && find("hdmi@7ef05700").is_none());
+
+    // The mini UART's page also holds the AUX block and its (disabled) SPI
+    // siblings, and the PL011's the disabled uart2..uart5: a guest given
+    // either alone would reach them too.
+    let index = |name: &str| p.devices.iter().position(|d| d.name == name).unwrap();
+    let mini = index("serial@7e215040");
+    let neighbour = p.page_neighbour(mini, |_| false).expect("a neighbour");
+    assert!(
+        ["aux@7e215000", "spi@7e215080", "spi@7e2150c0"].contains(&neighbour),
+        "{neighbour}"
+    );
+    assert_eq!(
+        p.page_neighbour(index("serial@7e201000"), |_| false),
+        Some("serial@7e201400")
+    );
+    // A device alone in its pages has none: the PCIe controller.
+    assert_eq!(p.page_neighbour(index("pcie@7d500000"), |_| false), None);
 }
 
 #[test]

@@ -674,4 +674,11 @@ fn guest_ram_is_carved_from_the_top_of_a_range_that_holds_it() {
     assert_eq!(p.usable.last(), Some(&Range::new(0x1_0000_0000, 0x40_0000)));
     assert_eq!(p.carve_top(4 << 20, MIB2), Some(0x1_0000_0000));
     assert_eq!(p.carve_top(6 << 20, MIB2), Some(0xa000_0000 - (6 << 20)));
+    // From the bottom: the first range starts at 0x8000_2800, so the first
+    // 2 MiB-aligned base is 0x8020_0000.
+    assert_eq!(p.carve_bottom(MIB2, MIB2), Some(0x8020_0000));
+    assert_eq!(p.carve_bottom(0x1000, 0x1000), Some(0x8000_3000));
+    // No 1 GiB-aligned base in the low ranges: the next that holds one.
+    assert_eq!(p.carve_bottom(4 << 20, 1 << 30), Some(0x1_0000_0000));
+    assert_eq!(p.carve_bottom(0x1000_0000, MIB2), None);
 }

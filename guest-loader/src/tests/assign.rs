@@ -234,3 +234,36 @@ fn compatibles_up_to_compatible_max_bytes() {
         "host device tree: rtc@9010000: compatible is 257 bytes, more than the 256 a guest's tree takes: shorten it"
     );
 }
+
+#[test]
+fn a_device_sharing_a_page_with_one_not_given_is_refused_by_name() {
+    use crate::assign::SharedPage;
+    // A second RTC in the PL061's page, a transport in the GIC's.
+    let extra = r#"	rtc@9030400 { compatible = "arm,pl031"; reg = <0x9030400 0x100>; interrupts = <0 9 4>; };
+	virtio@8010800 { compatible = "virtio,mmio"; reg = <0x8010800 0x200>; interrupts = <0 20 1>; };
+	uart@9000000 {"#;
+    let blob = dtc(&HOST.replace("\tuart@9000000 {", extra));
+    let p = platform::discover_at(&blob, None).unwrap();
+    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    assert_eq!(
+        a.shared_pages,
+        [
+            SharedPage {
+                device: "rtc@9030400",
+                neighbour: "gpio@9030000"
+            },
+            SharedPage {
+                device: "virtio@8010800",
+                neighbour: "the GIC"
+            }
+        ]
+    );
+    let names: Vec<&str> = a.guest_devices().iter().map(|d| d.name).collect();
+    assert!(!names.contains(&"rtc@9030400") && !names.contains(&"virtio@8010800"));
+    assert!(a.inputs.iter().all(|l| l.intid != 41 && l.intid != 52));
+    // Transports that share pages only with each other are all given.
+    assert_eq!(
+        names.iter().filter(|n| n.starts_with("virtio@a0")).count(),
+        3
+    );
+}

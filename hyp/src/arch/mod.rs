@@ -36,8 +36,10 @@ use aarch64_cpu::registers::{
 pub const STACK_SIZE: usize = 64 * 1024;
 /// The guard page's size: one page.
 pub const GUARD_SIZE: usize = 4096;
-/// The boot CPU's stack and its guard, which boot.S skips.
-pub const BOOT_STACK_SIZE: usize = GUARD_SIZE + STACK_SIZE;
+/// The boot CPU's stack and its guard, which boot.S skips. Twice the
+/// others': discovery's `Platform` (about 22 KiB) lives on it, by value,
+/// more than once.
+pub const BOOT_STACK_SIZE: usize = GUARD_SIZE + 2 * STACK_SIZE;
 
 #[repr(C, align(4096))]
 pub struct Stack<const N: usize>([u8; N]);

@@ -24,7 +24,7 @@ use platform::Range;
 use super::lines::Lines;
 use super::vcpu::Vcpu;
 use super::{Vm, T, U, VM, VTIMER_INTID};
-use crate::arch::stage2::{Mem, Stage2};
+use crate::arch::stage2::{MapError, Mem, Stage2};
 use crate::arch::{cache, virt};
 use crate::board::Board;
 
@@ -109,6 +109,13 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
     // under 128 KiB on the 2 MiB heap (a guest-loader test builds the
     // largest).
     let assigned = Assignment::choose(p, &ASSIGNED, U as usize).map_err(Error::Assign)?;
+    for s in &assigned.shared_pages {
+        log::warn!(
+            "{}: not given to the guest: a page of its registers also holds {}'s",
+            s.device,
+            s.neighbour
+        );
+    }
     for r in &assigned.refused {
         let why = match r.why {
             Refused::NotAnSpi => "not an SPI (extended SPIs are not driven)",
@@ -152,11 +159,17 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
     let mut s2 = Stage2::new();
     s2.map(ram_pa, ram_pa, size, Mem::Ram)
         .map_err(|_| Error::Other("stage-2 map of guest RAM failed"))?;
+    // Page by page: assigned devices may share a page (virtio-mmio
+    // transports do), which is then mapped once; a page shared with
+    // anything not given never gets here (`Assignment::shared_pages`).
     for (base, len) in assigned.regs() {
         let start = base & !0xfff;
-        let end = (base + len + 0xfff) & !0xfff;
-        if s2.map(start, start, end - start, Mem::Device).is_err() {
-            log::warn!("device at {base:#x} shares a page with another: mapped once");
+        let end = base.saturating_add(len).saturating_add(0xfff) & !0xfff;
+        for page in (start..end).step_by(0x1000) {
+            match s2.map(page, page, 0x1000, Mem::Device) {
+                Ok(()) | Err(MapError::Overlap) => {}
+                Err(_) => return Err(Error::Other("stage-2 map of a device page failed")),
+            }
         }
     }
 

@@ -202,10 +202,15 @@ mod host {
                 .map(|r| format!("{:#x}+{:#x}", r.base, r.size))
                 .collect();
             let irqs: Vec<String> = d.irqs.iter().map(|i| irq(&i)).collect();
+            // Stage 2 maps whole pages: a guest given this device would
+            // also reach the neighbour's registers, so it is not given.
+            let shared = p
+                .page_neighbour(i, |_| false)
+                .map_or(String::new(), |n| format!(" (shares a page with {n})"));
             line(
                 &format!("device{i}"),
                 format!(
-                    "{} {} reg {} irq {}",
+                    "{} {} reg {} irq {}{shared}",
                     d.name,
                     d.compatible,
                     regs.join(","),
