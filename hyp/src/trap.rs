@@ -39,6 +39,9 @@ pub struct Abort {
     pub ipa: u64,
     /// The virtual address (FAR_EL2).
     pub far: u64,
+    /// ESR_EL2, whose ISS says how the access was made (WnR, S1PTW, FnV…)
+    /// for the abort the guest is given.
+    pub esr: u64,
 }
 
 /// An exit and the length of the instruction that caused it.
@@ -70,6 +73,7 @@ pub fn decode(vector: Vector) -> Trap {
                 data: ec == Ec::DataAbortLowerEL,
                 ipa: (exception::hpfar() >> 4) << 12 | (far & 0xfff),
                 far,
+                esr,
             }),
             _ => Exit::Other { esr },
         },

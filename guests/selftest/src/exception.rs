@@ -35,6 +35,9 @@ const IPIS: u64 = 16;
 static ARMED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
 static CAUGHT: [(AtomicU64, AtomicU64); MAX_CPUS] =
     [const { (AtomicU64::new(0), AtomicU64::new(0)) }; MAX_CPUS];
+/// PSTATE.PAN, SSBS and DIT (those implemented) on entry to the handler
+/// of the last caught exception, as [`arch::pstate_fields`] gives them.
+static CAUGHT_PSTATE: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 static UNDEFINED_HVC: AtomicU32 = AtomicU32::new(0);
 static UNDEFINED_SMC: AtomicU32 = AtomicU32::new(0);
 /// 1 + the vCPU that met an unexpected exception first (0: none).
@@ -51,6 +54,12 @@ pub fn catching<R>(f: impl FnOnce() -> R) -> (R, Option<(u64, u64)>) {
     }
     let (esr, far) = &CAUGHT[cpu];
     (r, Some((esr.load(SeqCst), far.load(SeqCst))))
+}
+
+/// PSTATE.PAN, SSBS and DIT as the handler of the last exception
+/// [`catching`] caught on this vCPU found them ([`arch::pstate_fields`]).
+pub fn caught_pstate() -> u64 {
+    CAUGHT_PSTATE[arch::cpu_index()].load(SeqCst)
 }
 
 /// How many `HVC #0` and `SMC #0` were undefined (nothing answered them).
@@ -109,6 +118,7 @@ fn sync(cpu: usize, frame: &mut Frame, kind: u64) {
         }
     }
     if ARMED[cpu].swap(false, SeqCst) {
+        CAUGHT_PSTATE[cpu].store(arch::pstate_fields(), SeqCst);
         CAUGHT[cpu].0.store(esr, SeqCst);
         CAUGHT[cpu].1.store(far, SeqCst);
         frame.elr += 4;

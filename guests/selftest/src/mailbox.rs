@@ -23,7 +23,14 @@ struct Slot {
     ret: [AtomicU64; 4],
     boots: AtomicU32,
     enable: AtomicU64,
+    el1_at_boot: [AtomicU64; EL1_REGS],
+    el1_set: [AtomicU64; EL1_REGS],
 }
+
+/// The EL1 registers a started vCPU reports: VBAR_EL1, CNTKCTL_EL1,
+/// MDSCR_EL1, CONTEXTIDR_EL1.
+pub const EL1_REGS: usize = 4;
+pub const EL1_NAMES: [&str; EL1_REGS] = ["VBAR_EL1", "CNTKCTL_EL1", "MDSCR_EL1", "CONTEXTIDR_EL1"];
 
 static SLOTS: [Slot; MAX_CPUS] = [const {
     Slot {
@@ -33,6 +40,8 @@ static SLOTS: [Slot; MAX_CPUS] = [const {
         ret: [const { AtomicU64::new(0) }; 4],
         boots: AtomicU32::new(0),
         enable: AtomicU64::new(u64::MAX),
+        el1_at_boot: [const { AtomicU64::new(0) }; EL1_REGS],
+        el1_set: [const { AtomicU64::new(0) }; EL1_REGS],
     }
 }; MAX_CPUS];
 
@@ -96,9 +105,24 @@ pub fn enable_status(cpu: usize) -> u64 {
     SLOTS[cpu].enable.load(Acquire)
 }
 
-/// A started vCPU: enable its rVIC, take IRQs, serve its slot for ever.
-pub fn serve(cpu: usize) -> ! {
+/// vCPU `cpu`'s EL1 registers ([`EL1_NAMES`]) as its last CPU_ON gave
+/// them, and as it then set them.
+pub fn el1_state(cpu: usize) -> ([u64; EL1_REGS], [u64; EL1_REGS]) {
     let s = &SLOTS[cpu];
+    (
+        core::array::from_fn(|i| s.el1_at_boot[i].load(Acquire)),
+        core::array::from_fn(|i| s.el1_set[i].load(Acquire)),
+    )
+}
+
+/// A started vCPU: note the EL1 state it found (`at_boot`) and left
+/// (`set`), enable its rVIC, take IRQs, serve its slot for ever.
+pub fn serve(cpu: usize, at_boot: [u64; EL1_REGS], set: [u64; EL1_REGS]) -> ! {
+    let s = &SLOTS[cpu];
+    for i in 0..EL1_REGS {
+        s.el1_at_boot[i].store(at_boot[i], Relaxed);
+        s.el1_set[i].store(set[i], Relaxed);
+    }
     s.enable
         .store(arch::hvc(RVIC_ENABLE, [0; 3]).status(), Release);
     s.boots.fetch_add(1, Release);

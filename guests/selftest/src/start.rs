@@ -168,11 +168,22 @@ fn finish(ctx: &Ctx) -> ! {
     arch::park()
 }
 
-/// vCPU `cpu` (1..) after PSCI CPU_ON, MMU on.
+/// vCPU `cpu` (1..) after PSCI CPU_ON, MMU on. boot.S passes VBAR_EL1,
+/// CNTKCTL_EL1, MDSCR_EL1 and CONTEXTIDR_EL1 as CPU_ON left them; the
+/// vCPU then sets each to a value other than its reset one (boot.S's
+/// vectors, the event stream, [`arch::mark_el1_state`]), so that the next
+/// CPU_ON has something to reset.
 #[no_mangle]
-extern "C" fn secondary_main(cpu: usize) -> ! {
+extern "C" fn secondary_main(cpu: usize, vbar: u64, cntkctl: u64, mdscr: u64, ctxid: u64) -> ! {
     arch::event_stream_on();
-    mailbox::serve(cpu)
+    arch::mark_el1_state(0x5e1f_0000 + cpu as u64);
+    let now = [
+        arch::vbar(),
+        arch::cntkctl(),
+        arch::mdscr(),
+        arch::contextidr(),
+    ];
+    mailbox::serve(cpu, [vbar, cntkctl, mdscr, ctxid], now)
 }
 
 #[panic_handler]

@@ -1,37 +1,79 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! Exceptions the hypervisor makes the guest take, as the architecture
-//! would take them to EL1: syndrome in ESR_EL1, address in FAR_EL1, return
-//! state in ELR_EL1/SPSR_EL1, and the vCPU continuing at the right offset
-//! of VBAR_EL1.
+//! would take them to EL1 (AArch64.TakeException): syndrome in ESR_EL1,
+//! address in FAR_EL1, the interrupted PC and PSTATE in ELR_EL1/SPSR_EL1,
+//! and the vCPU continuing at the right offset of VBAR_EL1 with the
+//! PSTATE an exception entry gives ([`entry_pstate`]).
 
-use aarch64_cpu::registers::{Readable, Writeable, ELR_EL1, ESR_EL1, FAR_EL1, SPSR_EL1, VBAR_EL1};
+use aarch64_cpu::registers::{
+    Readable, Writeable, ELR_EL1, ESR_EL1, FAR_EL1, ID_AA64MMFR1_EL1, ID_AA64PFR1_EL1, SCTLR_EL1,
+    SPSR_EL1, VBAR_EL1,
+};
 
 use super::exception::Context;
 
-/// SPSR for entering EL1h with D, A, I and F masked.
+/// SPSR for entering EL1h with D, A, I and F masked (and every other
+/// PSTATE field zero): where CPU_ON and the boot start a vCPU.
 pub const SPSR_EL1H_MASKED: u64 = 0x3c5;
 
 /// ESR.IL: a 32-bit instruction.
 const IL: u64 = 1 << 25;
 /// Data/instruction fault status: synchronous external abort.
 const FSC_EXTERNAL: u64 = 0x10;
+const FSC_MASK: u64 = 0x3f;
+/// Abort ISS bits that describe the access rather than the fault, carried
+/// from ESR_EL2 to ESR_EL1: FnV (10, the FAR is not valid), CM (8, cache
+/// maintenance), S1PTW (7, on a stage-1 table walk), WnR (6, a write).
+/// FnV is defined for the external-abort FSC only; CM and WnR for data
+/// aborts only (RES0 in an instruction abort's ISS).
+const ISS_FNV: u64 = 1 << 10;
+const ISS_CM: u64 = 1 << 8;
+const ISS_S1PTW: u64 = 1 << 7;
+const ISS_WNR: u64 = 1 << 6;
+/// ESR EC: instruction abort from a lower EL; +1 same EL; +4 data abort.
+const EC_IABT_LOWER: u64 = 0x20;
+const EC_DABT_LOWER: u64 = 0x24;
+
+/// PSTATE (SPSR layout) bits aarch64-cpu does not name.
+const PSTATE_NZCV: u64 = 0xf << 28;
+const PSTATE_TCO: u64 = 1 << 25;
+const PSTATE_DIT: u64 = 1 << 24;
+const PSTATE_PAN: u64 = 1 << 22;
+const PSTATE_SSBS: u64 = 1 << 12;
+/// SPSR.M[4]: the exception came from AArch32.
+const SPSR_M_AARCH32: u64 = 1 << 4;
+/// SCTLR_EL1.SPAN (23) and DSSBS (44), which aarch64-cpu does not name.
+const SCTLR_SPAN: u64 = 1 << 23;
+const SCTLR_DSSBS: u64 = 1 << 44;
+/// ID_AA64PFR1_EL1.SSBS (bits 7:4).
+const PFR1_SSBS_SHIFT: u64 = 4;
 
 /// Which EL the exception came from, from SPSR_EL2.M[3:2].
 fn from_el0(ctx: &Context) -> bool {
     (ctx.spsr >> 2) & 3 == 0
 }
 
-/// A synchronous external abort for the access that trapped: a data abort
-/// if `data`, else an instruction abort, at virtual address `far`.
-pub fn external_abort(ctx: &mut Context, data: bool, far: u64) {
-    // EC: 0x24/0x25 data abort from a lower/the same EL, 0x20/0x21 instruction.
-    let ec: u64 = match (data, from_el0(ctx)) {
-        (true, true) => 0x24,
-        (true, false) => 0x25,
-        (false, true) => 0x20,
-        (false, false) => 0x21,
-    };
-    sync(ctx, (ec << 26) | IL | FSC_EXTERNAL, Some(far));
+/// A synchronous external abort for the access that trapped, whose
+/// stage-2 syndrome is `esr_el2` (a data or instruction abort from a lower
+/// EL) and virtual address `far`. The access's WnR, CM and S1PTW are kept;
+/// if ESR_EL2 says FAR_EL2 is not valid, so does ESR_EL1 (FnV) and FAR_EL1
+/// is left alone.
+pub fn external_abort(ctx: &mut Context, esr_el2: u64, far: u64) {
+    let data = (esr_el2 >> 26) & 0x3f == EC_DABT_LOWER;
+    let ec = match data {
+        true => EC_DABT_LOWER,
+        false => EC_IABT_LOWER,
+    } + u64::from(!from_el0(ctx));
+    // FnV means something only for an external abort at stage 2.
+    let fnv = esr_el2 & FSC_MASK == FSC_EXTERNAL && esr_el2 & ISS_FNV != 0;
+    let mut iss = FSC_EXTERNAL | (esr_el2 & ISS_S1PTW);
+    if data {
+        iss |= esr_el2 & (ISS_WNR | ISS_CM);
+    }
+    if fnv {
+        iss |= ISS_FNV;
+    }
+    sync(ctx, (ec << 26) | IL | iss, (!fnv).then_some(far));
 }
 
 /// An UNDEFINED instruction exception (EC 0) for the trapped instruction.
@@ -45,7 +87,7 @@ fn sync(ctx: &mut Context, esr: u64, far: Option<u64>) {
     let offset = match ctx.spsr & 0x1f {
         0b0_0101 => 0x200,
         0b0_0100 => 0x000,
-        m if m & 0x10 != 0 => 0x600,
+        m if m & SPSR_M_AARCH32 != 0 => 0x600,
         _ => 0x400,
     };
     ESR_EL1.set(esr);
@@ -55,5 +97,32 @@ fn sync(ctx: &mut Context, esr: u64, far: Option<u64>) {
     ELR_EL1.set(ctx.elr);
     SPSR_EL1.set(ctx.spsr);
     ctx.elr = VBAR_EL1.get() + offset;
-    ctx.spsr = SPSR_EL1H_MASKED;
+    ctx.spsr = entry_pstate(ctx.spsr, SCTLR_EL1.get());
+}
+
+/// PSTATE on taking an exception to EL1 from `old` (an SPSR value) with
+/// the guest's `sctlr` (SCTLR_EL1), as AArch64.TakeException sets it:
+/// EL1h with D, A, I, F set; NZCV and DIT kept; PAN kept, or set if
+/// SCTLR_EL1.SPAN is 0 (FEAT_PAN); SSBS = SCTLR_EL1.DSSBS (FEAT_SSBS);
+/// TCO set (FEAT_MTE); UAO, BTYPE, SS, IL and everything else zero.
+/// Not modelled: ALLINT (FEAT_NMI), PM (FEAT_EBEP), EXLOCK (FEAT_GCS).
+fn entry_pstate(old: u64, sctlr: u64) -> u64 {
+    use SPSR_EL1::{A, D, F, I, M};
+    let mut new = (D::Masked + A::Masked + I::Masked + F::Masked + M::EL1h).value;
+    // Both SPSR layouts (from AArch64 and from AArch32) hold NZCV, DIT and
+    // PAN at the same bits.
+    new |= old & (PSTATE_NZCV | PSTATE_DIT);
+    if ID_AA64MMFR1_EL1.read(ID_AA64MMFR1_EL1::PAN) != 0
+        && (old & PSTATE_PAN != 0 || sctlr & SCTLR_SPAN == 0)
+    {
+        new |= PSTATE_PAN;
+    }
+    let pfr1 = ID_AA64PFR1_EL1.get();
+    if (pfr1 >> PFR1_SSBS_SHIFT) & 0xf != 0 && sctlr & SCTLR_DSSBS != 0 {
+        new |= PSTATE_SSBS;
+    }
+    if ID_AA64PFR1_EL1.read(ID_AA64PFR1_EL1::MTE) != 0 {
+        new |= PSTATE_TCO;
+    }
+    new
 }

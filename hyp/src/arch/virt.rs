@@ -183,12 +183,105 @@ pub fn set_vi(asserted: bool) {
 /// `ctx` so that entering it runs `entry` at EL1h with `x0 = arg`, every
 /// other register zero and D, A, I, F masked.
 pub fn reset_vcpu(ctx: &mut Context, entry: u64, arg: u64) {
-    SCTLR_EL1.set(SCTLR_EL1_RESET);
-    stop_vtimer();
+    reset_el1();
     *ctx = Context::default();
     ctx.x[0] = arg;
     ctx.elr = entry;
     ctx.spsr = super::inject::SPSR_EL1H_MASKED;
+}
+
+/// Zero each of the numbered debug registers `$reg<n>_el1` below `$count`.
+macro_rules! zero_numbered {
+    ($count:expr, $reg:literal, $($n:literal)*) => {
+        $(
+            if $n < $count {
+                // SAFETY: a breakpoint or watchpoint control or value of
+                // the guest's EL1; zero disables it. No memory is touched.
+                unsafe {
+                    core::arch::asm!(
+                        concat!("msr ", $reg, stringify!($n), "_el1, xzr"),
+                        options(nomem, nostack)
+                    )
+                };
+            }
+        )*
+    };
+}
+
+/// The architected EL1 state a powered-on core starts from, as the boot
+/// and every CPU_ON give it (whatever the vCPU's previous owner left):
+/// SCTLR_EL1 at its reset value (MMU and caches off); the translation
+/// registers, VBAR_EL1, the thread and context IDs, both stack pointers,
+/// the exception syndrome and return registers, CPACR_EL1 (FP/SIMD
+/// trapped at EL1) and CNTKCTL_EL1 zero; the virtual timer off; debug off
+/// (MDSCR_EL1 and every breakpoint and watchpoint zero); the PMU off
+/// (PMCR_EL0.E = 0, counters reset, every counter, interrupt and overflow
+/// cleared, no EL0 access).
+pub fn reset_el1() {
+    use aarch64_cpu::registers::{
+        AFSR0_EL1, AFSR1_EL1, AMAIR_EL1, CNTKCTL_EL1, CNTV_CVAL_EL0, CONTEXTIDR_EL1, CPACR_EL1,
+        CSSELR_EL1, ELR_EL1, ESR_EL1, FAR_EL1, ID_AA64DFR0_EL1, MAIR_EL1, MDSCR_EL1, PAR_EL1,
+        SPSR_EL1, SP_EL0, SP_EL1, TCR_EL1, TPIDRRO_EL0, TPIDR_EL0, TPIDR_EL1, TTBR0_EL1, TTBR1_EL1,
+        VBAR_EL1,
+    };
+    SCTLR_EL1.set(SCTLR_EL1_RESET);
+    barrier::isb(barrier::SY);
+    TCR_EL1.set(0);
+    TTBR0_EL1.set(0);
+    TTBR1_EL1.set(0);
+    MAIR_EL1.set(0);
+    AMAIR_EL1.set(0);
+    VBAR_EL1.set(0);
+    CONTEXTIDR_EL1.set(0);
+    TPIDR_EL0.set(0);
+    TPIDRRO_EL0.set(0);
+    TPIDR_EL1.set(0);
+    SP_EL0.set(0);
+    SP_EL1.set(0);
+    ESR_EL1.set(0);
+    FAR_EL1.set(0);
+    ELR_EL1.set(0);
+    SPSR_EL1.set(0);
+    AFSR0_EL1.set(0);
+    AFSR1_EL1.set(0);
+    PAR_EL1.set(0);
+    CSSELR_EL1.set(0);
+    CPACR_EL1.set(0);
+    CNTKCTL_EL1.set(0);
+    CNTV_CVAL_EL0.set(0);
+    stop_vtimer();
+    MDSCR_EL1.set(0);
+    let dfr0 = ID_AA64DFR0_EL1.extract();
+    // BRPs and WRPs hold the number of breakpoints/watchpoints minus one.
+    let brps = dfr0.read(ID_AA64DFR0_EL1::BRPs) + 1;
+    let wrps = dfr0.read(ID_AA64DFR0_EL1::WRPs) + 1;
+    zero_numbered!(brps, "dbgbcr", 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+    zero_numbered!(brps, "dbgbvr", 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+    zero_numbered!(wrps, "dbgwcr", 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+    zero_numbered!(wrps, "dbgwvr", 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+    let pmu = dfr0.read(ID_AA64DFR0_EL1::PMUVer);
+    if pmu != 0 && pmu != 0xf {
+        // SAFETY: the guest's PMU (MDCR_EL2 gives EL1 every counter):
+        // PMCR_EL0 with E = 0 and P, C set (counting off, every counter
+        // zeroed); every counter's enable, interrupt and overflow bit
+        // cleared; no EL0 access; counter 0 selected, the cycle counter's
+        // filter at reset. No memory is touched.
+        unsafe {
+            core::arch::asm!(
+                "msr pmcr_el0, {pc}",
+                "msr pmcntenclr_el0, {all}",
+                "msr pmintenclr_el1, {all}",
+                "msr pmovsclr_el0, {all}",
+                "msr pmuserenr_el0, xzr",
+                "msr pmselr_el0, xzr",
+                "msr pmccfiltr_el0, xzr",
+                pc = in(reg) 0b110u64,
+                all = in(reg) u64::from(u32::MAX),
+                options(nomem, nostack)
+            )
+        };
+    }
+    barrier::isb(barrier::SY);
 }
 
 /// Disable the guest's virtual timer (its output drops).

@@ -73,6 +73,6 @@ impl Vm {
             );
         }
         self.vcpus[cpu].stats.aborts.fetch_add(1, Relaxed);
-        inject::external_abort(ctx, a.data, a.far);
+        inject::external_abort(ctx, a.esr, a.far);
     }
 }

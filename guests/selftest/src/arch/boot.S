@@ -82,6 +82,10 @@ secondary_entry:
     cmp     x0, #{MAX_CPUS}
     b.hs    park
     mov     x19, x0
+    mrs     x20, vbar_el1           // the EL1 state CPU_ON gave us, for
+    mrs     x21, cntkctl_el1        // the reset check (checks/entry.rs)
+    mrs     x22, mdscr_el1
+    mrs     x23, contextidr_el1
     adr_l   x1, el1_vectors
     msr     vbar_el1, x1
     msr     tpidr_el1, x19
@@ -95,6 +99,10 @@ secondary_entry:
     mov     x29, xzr
     mov     x30, xzr
     mov     x0, x19
+    mov     x1, x20
+    mov     x2, x21
+    mov     x3, x22
+    mov     x4, x23
     bl      secondary_main
     b       park
 

@@ -137,6 +137,126 @@ sysreg_read!(counter_freq, "cntfrq_el0");
 sysreg_read!(esr, "esr_el1");
 sysreg_read!(far, "far_el1");
 sysreg_read!(tpidr, "tpidr_el1");
+sysreg_read!(sctlr, "sctlr_el1");
+sysreg_read!(id_aa64mmfr1, "id_aa64mmfr1_el1");
+sysreg_read!(vbar, "vbar_el1");
+sysreg_read!(cntkctl, "cntkctl_el1");
+sysreg_read!(mdscr, "mdscr_el1");
+sysreg_read!(contextidr, "contextidr_el1");
+
+/// SCTLR_EL1.SPAN (bit 23): 0 = an exception to EL1 sets PSTATE.PAN.
+pub const SCTLR_SPAN: u64 = 1 << 23;
+/// SCTLR_EL1.DSSBS (bit 44): PSTATE.SSBS on an exception to EL1.
+pub const SCTLR_DSSBS: u64 = 1 << 44;
+
+sysreg_read!(id_aa64pfr0, "id_aa64pfr0_el1");
+sysreg_read!(id_aa64pfr1, "id_aa64pfr1_el1");
+
+/// A PSTATE field with a system register of its own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Pstate {
+    /// Privileged Access Never (FEAT_PAN).
+    Pan,
+    /// Speculative Store Bypass Safe (FEAT_SSBS).
+    Ssbs,
+    /// Data Independent Timing (FEAT_DIT).
+    Dit,
+}
+
+impl Pstate {
+    pub const ALL: [Pstate; 3] = [Pstate::Pan, Pstate::Ssbs, Pstate::Dit];
+
+    pub fn name(self) -> &'static str {
+        ["PAN", "SSBS", "DIT"][self as usize]
+    }
+
+    /// The field's bit in its register (and in SPSR).
+    fn bit(self) -> u64 {
+        match self {
+            Pstate::Pan => 1 << 22,
+            Pstate::Ssbs => 1 << 12,
+            Pstate::Dit => 1 << 24,
+        }
+    }
+
+    /// Whether the CPU has the field: ID_AA64MMFR1_EL1.PAN,
+    /// ID_AA64PFR1_EL1.SSBS, ID_AA64PFR0_EL1.DIT.
+    pub fn implemented(self) -> bool {
+        let (id, shift) = match self {
+            Pstate::Pan => (id_aa64mmfr1(), 20),
+            Pstate::Ssbs => (id_aa64pfr1(), 4),
+            Pstate::Dit => (id_aa64pfr0(), 48),
+        };
+        (id >> shift) & 0xf != 0
+    }
+
+    /// The field now. Only if [`Self::implemented`].
+    pub fn get(self) -> bool {
+        let v: u64;
+        // SAFETY: reading a PSTATE field has no side effects.
+        unsafe {
+            match self {
+                Pstate::Pan => core::arch::asm!("mrs {}, s3_0_c4_c2_3", out(reg) v),
+                Pstate::Ssbs => core::arch::asm!("mrs {}, s3_3_c4_c2_6", out(reg) v),
+                Pstate::Dit => core::arch::asm!("mrs {}, s3_3_c4_c2_5", out(reg) v),
+            }
+        };
+        v & self.bit() != 0
+    }
+
+    /// Set the field. Only if [`Self::implemented`].
+    pub fn set(self, on: bool) {
+        let v = if on { self.bit() } else { 0 };
+        // SAFETY: PAN only restricts EL1 access to EL0-accessible pages, and
+        // this image maps none (AP[1] = 0 everywhere); SSBS and DIT only
+        // change speculation and timing.
+        unsafe {
+            match self {
+                Pstate::Pan => core::arch::asm!("msr s3_0_c4_c2_3, {}", "isb", in(reg) v),
+                Pstate::Ssbs => core::arch::asm!("msr s3_3_c4_c2_6, {}", "isb", in(reg) v),
+                Pstate::Dit => core::arch::asm!("msr s3_3_c4_c2_5, {}", "isb", in(reg) v),
+            }
+        };
+    }
+}
+
+/// The implemented [`Pstate`] fields now, as a bit set (SPSR layout).
+pub fn pstate_fields() -> u64 {
+    Pstate::ALL
+        .into_iter()
+        .filter(|f| f.implemented() && f.get())
+        .map(Pstate::bit)
+        .fold(0, |a, b| a | b)
+}
+
+/// Whether `fields` (from [`pstate_fields`]) has `f` set.
+pub fn has_field(fields: u64, f: Pstate) -> bool {
+    fields & f.bit() != 0
+}
+
+/// Write SCTLR_EL1. Callers change only SPAN and DSSBS, which affect
+/// nothing but how exceptions to EL1 set PSTATE.PAN and PSTATE.SSBS.
+pub fn set_sctlr(v: u64) {
+    // SAFETY: callers pass the current value with only SPAN or DSSBS
+    // changed.
+    unsafe { core::arch::asm!("msr sctlr_el1, {}", "isb", in(reg) v) };
+}
+
+/// Give MDSCR_EL1 (TDCC: EL0 DCC access trapped, and EL0 never runs) and
+/// CONTEXTIDR_EL1 (an identifier, unused) values other than their reset
+/// ones, for the CPU_ON reset check.
+pub fn mark_el1_state(tag: u64) {
+    // SAFETY: neither value changes how this image runs (see above).
+    unsafe {
+        core::arch::asm!(
+            "msr mdscr_el1, {m}",
+            "msr contextidr_el1, {c}",
+            "isb",
+            m = in(reg) 1u64 << 12,
+            c = in(reg) tag,
+        )
+    };
+}
 
 /// This vCPU's MPIDR affinity fields, as rVIC targets name it.
 pub fn mpidr() -> u64 {
@@ -223,6 +343,14 @@ pub fn probe_load(addr: u64) -> u64 {
     // aborts, the armed handler steps over it and nothing else is touched.
     unsafe { core::arch::asm!("ldr {v}, [{a}]", v = out(reg) v, a = in(reg) addr) };
     v
+}
+
+/// One `STR` of zero to `addr`, which is expected to abort (as
+/// [`probe_load`]).
+pub fn probe_store(addr: u64) {
+    // SAFETY: a single store to a page mapped as device memory at an IPA
+    // the VM does not own; if it aborts, the armed handler steps over it.
+    unsafe { core::arch::asm!("str xzr, [{a}]", a = in(reg) addr) };
 }
 
 /// The instruction at `pc` (an address in this image).

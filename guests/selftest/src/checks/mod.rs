@@ -7,6 +7,7 @@ pub mod abort;
 pub mod burst;
 pub mod delivery;
 pub mod devices;
+pub mod entry;
 pub mod hardening;
 pub mod power;
 pub mod timer;
@@ -141,6 +142,7 @@ pub fn run(ctx: &Ctx) {
     burst::run(ctx);
     abort::run(ctx);
     hardening::run(ctx);
+    entry::run(ctx);
     check(
         format_args!("every ACKNOWLEDGE in the IRQ handlers answered an INTID or NO_INTERRUPTS"),
         match TALLY.bad_count() {

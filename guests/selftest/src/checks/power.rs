@@ -99,7 +99,7 @@ pub fn psci_rows(ctx: &Ctx) {
 }
 
 /// One CPU_OFF/CPU_ON cycle of vCPU `cpu`.
-fn cycle(ctx: &Ctx, cpu: usize) -> Outcome {
+pub fn cycle(ctx: &Ctx, cpu: usize) -> Outcome {
     let m = ctx.mpidr(cpu);
     mailbox::post(cpu, PSCI_CPU_OFF, [0; 3]);
     ensure!(
