@@ -11,3 +11,4 @@
 pub mod function;
 pub mod options;
 pub mod power;
+pub mod sysreg;

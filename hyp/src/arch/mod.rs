@@ -19,6 +19,7 @@
 
 pub mod cache;
 pub mod exception;
+pub mod idregs;
 pub mod inject;
 pub mod mmu;
 pub mod secondary;

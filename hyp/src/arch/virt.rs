@@ -18,13 +18,21 @@ use super::exception::Context;
 /// clean+invalidate (SWIO), physical IRQ/FIQ/SError to EL2 (IMO/FMO/AMO),
 /// broadcast TLB and cache maintenance inner-shareable (FB, BSU = IS), SMC
 /// trapped (TSC), EL1 is AArch64 (RW); WFI trapped (TWI) if asked.
-/// IMPLEMENTATION DEFINED registers (TIDCP) and ACTLR_EL1 (TACR) trap, so
-/// the guest gets UNDEFINED for them rather than the CPU's own controls.
+/// IMPLEMENTATION DEFINED registers (TIDCP), ACTLR_EL1 (TACR) and the RAS
+/// error records (TERR) trap, so the guest gets UNDEFINED for them rather
+/// than the CPU's own controls; ID register reads trap (TID3) and are
+/// answered without the features a guest is not given.
 /// Pointer authentication is the guest's (API, APK: no trap) where the CPU
 /// has it: its keys stay in the CPU, since a vCPU never leaves its CPU
 /// and EL2 does not use them.
-fn hcr_guest(trap_wfi: bool, pauth: bool) -> u64 {
+fn hcr_guest(trap_wfi: bool, pauth: bool, ras: bool) -> u64 {
     (HCR_EL2::VM::SET
+        + HCR_EL2::TID3::SET
+        + if ras {
+            HCR_EL2::TERR::SET
+        } else {
+            HCR_EL2::TERR::CLEAR // RES0 without FEAT_RAS
+        }
         + HCR_EL2::TIDCP::SET
         + HCR_EL2::TACR::SET
         + if pauth {
@@ -133,7 +141,8 @@ pub fn init_cpu(vttbr: u64, vcpu_mpidr: u64, trap_wfi: bool) {
     // IMPLEMENTATION DEFINED controls in a known state: ACTLR_EL2 = 0
     // gives EL1 no access to the CPU's own control registers.
     msr!("actlr_el2", 0u64);
-    HCR_EL2.set(hcr_guest(trap_wfi, has_pauth()));
+    let ras = field(ID_AA64PFR0_EL1.get(), 28) != 0;
+    HCR_EL2.set(hcr_guest(trap_wfi, has_pauth(), ras));
     barrier::isb(barrier::SY);
     // SAFETY: TLB maintenance only: stale stage-2 entries for this VMID
     // are dropped before the guest first runs.

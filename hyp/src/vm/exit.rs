@@ -8,7 +8,9 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use super::vcpu::ExitKind;
 use super::{Outcome, Vm};
-use crate::arch::{exception::Context, inject};
+use hyp::sysreg::{self, Access};
+
+use crate::arch::{exception::Context, idregs, inject};
 use crate::trap::{Abort, Exit, Trap};
 
 impl Vm {
@@ -36,8 +38,21 @@ impl Vm {
                 };
                 (kind, Outcome::Resume)
             }
-            Exit::SysReg { .. } => {
-                inject::undefined(ctx);
+            Exit::SysReg { esr } => {
+                // A read of the ID space (HCR_EL2.TID3) gets the CPU's value
+                // minus what a guest is not given; anything else trapped is
+                // UNDEFINED for the guest.
+                let access = Access::decode(esr & 0x1ff_ffff);
+                match access.id_register() {
+                    Some((crm, op2)) => {
+                        let v = sysreg::sanitise_id(crm, op2, idregs::read(crm, op2));
+                        if access.rt != 31 {
+                            ctx.x[access.rt as usize] = v;
+                        }
+                        ctx.elr += trap.len;
+                    }
+                    None => inject::undefined(ctx),
+                }
                 (ExitKind::SysReg, Outcome::Resume)
             }
             Exit::Other { .. } => {

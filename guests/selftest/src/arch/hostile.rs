@@ -20,6 +20,8 @@ macro_rules! id {
 id!(isar1, "id_aa64isar1_el1");
 id!(isar2, "s3_0_c0_c6_2");
 id!(dfr0, "id_aa64dfr0_el1");
+id!(pfr0, "id_aa64pfr0_el1");
+id!(pfr1, "id_aa64pfr1_el1");
 
 /// One MRS of ACTLR_EL1, which may be UNDEFINED (the caller catches it).
 pub fn read_actlr() -> u64 {
@@ -27,6 +29,15 @@ pub fn read_actlr() -> u64 {
     // SAFETY: a read of a control register; if it traps, the armed
     // handler steps over it.
     unsafe { core::arch::asm!("mrs {}, actlr_el1", out(reg) v) };
+    v
+}
+
+/// One MRS of ERRIDR_EL1, the RAS error record count, which must be
+/// UNDEFINED (the caller catches it).
+pub fn read_erridr() -> u64 {
+    let v: u64;
+    // SAFETY: as read_actlr.
+    unsafe { core::arch::asm!("mrs {}, s3_0_c5_c3_0", out(reg) v) };
     v
 }
 

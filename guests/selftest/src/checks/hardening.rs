@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! What a hostile guest must not reach or break (the hardening checks):
-//! the PMU cannot count the hypervisor's cycles, ACTLR_EL1 is UNDEFINED, pointer authentication
-//! works, SMCCC 1.1 discovery is answered, CPU_ON refuses a misaligned
+//! the PMU cannot count the hypervisor's cycles, ACTLR_EL1 and the RAS
+//! error records are UNDEFINED, the ID registers hide what a guest is not
+//! given, pointer authentication works, SMCCC 1.1 discovery is answered, CPU_ON refuses a misaligned
 //! entry point, and guest RAM outside the images starts zeroed. A check
 //! whose feature the CPU lacks is reported as a TAP `# SKIP`.
 
@@ -83,6 +84,26 @@ fn pmu_el2(cycles: bool) -> Outcome {
     Ok(())
 }
 
+/// The ID fields a guest must read as 0.
+fn hidden_features() -> Outcome {
+    let (pfr0, pfr1, dfr0) = (hw::pfr0(), hw::pfr1(), hw::dfr0());
+    let fields = [
+        (pfr0, "ID_AA64PFR0_EL1.RAS", 28),
+        (pfr0, "ID_AA64PFR0_EL1.MPAM", 40),
+        (pfr0, "ID_AA64PFR0_EL1.AMU", 44),
+        (pfr1, "ID_AA64PFR1_EL1.MTE", 8),
+        (pfr1, "ID_AA64PFR1_EL1.NMI", 36),
+        (dfr0, "ID_AA64DFR0_EL1.TraceVer", 4),
+        (dfr0, "ID_AA64DFR0_EL1.PMSVer", 32),
+        (dfr0, "ID_AA64DFR0_EL1.TraceBuffer", 44),
+        (dfr0, "ID_AA64DFR0_EL1.BRBE", 52),
+    ];
+    for (reg, name, lsb) in fields {
+        ensure!(field(reg, lsb) == 0, "{name} is {}", field(reg, lsb));
+    }
+    Ok(())
+}
+
 pub fn run(ctx: &Ctx) {
     let (isar1, isar2) = (hw::isar1(), hw::isar2());
     let has_pauth = [4, 8].iter().any(|&l| field(isar1, l) != 0) || field(isar2, 12) != 0;
@@ -122,6 +143,14 @@ pub fn run(ctx: &Ctx) {
     check(
         format_args!("ACTLR_EL1 is UNDEFINED"),
         undefined(hw::read_actlr),
+    );
+    check(
+        format_args!("the ID registers advertise no RAS, MPAM, AMU, MTE, NMI, SPE, trace or BRBE"),
+        hidden_features(),
+    );
+    check(
+        format_args!("ERRIDR_EL1 (RAS error records) is UNDEFINED"),
+        undefined(hw::read_erridr),
     );
     // HCR_EL2.TIDCP also makes the IMPLEMENTATION DEFINED registers
     // UNDEFINED, but QEMU before 8.0 does not implement that trap, so no
