@@ -90,19 +90,7 @@ fn gicv2_one_cpu() {
 
 /// QEMU's own device tree for the v3 board, minus its GIC node.
 fn dtb_without_gic() -> std::path::PathBuf {
-    let dir = root().join("target/system-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let dtb = dir.join("virt-no-gic.dtb");
-    let st = Command::new("qemu-system-aarch64")
-        .arg("-M")
-        .arg(format!(
-            "virt,virtualization=on,gic-version=3,dumpdtb={}",
-            dtb.display()
-        ))
-        .args(["-cpu", "max", "-smp", "2", "-m", "1G", "-nographic"])
-        .status()
-        .expect("qemu-system-aarch64 (Debian package qemu-system-arm)");
-    assert!(st.success());
+    let dtb = system_tests::dump_virt_dtb("virt-no-gic.dtb", 3, 2);
     let node = Command::new("fdtget")
         .args(["-l"])
         .arg(&dtb)

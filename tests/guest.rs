@@ -107,19 +107,7 @@ fn gicv2_one_vcpu_lr() {
 /// CPU_ON fails, so the guest must get four vCPUs and never reach it.
 fn dtb_with_a_missing_cpu() -> std::path::PathBuf {
     use std::process::Command;
-    let dir = system_tests::root().join("target/system-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let dtb = dir.join("virt-v2-missing-cpu.dtb");
-    let st = Command::new("qemu-system-aarch64")
-        .arg("-M")
-        .arg(format!(
-            "virt,virtualization=on,gic-version=2,dumpdtb={}",
-            dtb.display()
-        ))
-        .args(["-cpu", "cortex-a57", "-smp", "4", "-m", "1G", "-nographic"])
-        .status()
-        .expect("qemu-system-aarch64 (Debian package qemu-system-arm)");
-    assert!(st.success());
+    let dtb = system_tests::dump_virt_dtb("virt-v2-missing-cpu.dtb", 2, 4);
     let put = |args: &[&str]| {
         let st = Command::new("fdtput")
             .arg(&dtb)

@@ -178,3 +178,32 @@ impl Console {
         }
     }
 }
+
+/// QEMU's own device tree for its virt board with GICv`gic` (3: `-cpu max`,
+/// 2: `-cpu cortex-a57`) and `smp` CPUs, dumped to
+/// `target/system-tests/NAME`, for a test to edit with `fdtput`.
+pub fn dump_virt_dtb(name: &str, gic: u32, smp: usize) -> PathBuf {
+    let dir = root().join("target/system-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dtb = dir.join(name);
+    let cpu = if gic == 2 { "cortex-a57" } else { "max" };
+    let st = Command::new("qemu-system-aarch64")
+        .arg("-M")
+        .arg(format!(
+            "virt,virtualization=on,gic-version={gic},dumpdtb={}",
+            dtb.display()
+        ))
+        .args([
+            "-cpu",
+            cpu,
+            "-smp",
+            &smp.to_string(),
+            "-m",
+            "1G",
+            "-nographic",
+        ])
+        .status()
+        .expect("qemu-system-aarch64 (Debian package qemu-system-arm)");
+    assert!(st.success(), "QEMU could not dump its device tree");
+    dtb
+}

@@ -5,23 +5,11 @@
 //! Each access that may trap is made under `exception::catching` by the
 //! caller, as one instruction.
 
-/// Reads an identification register.
-macro_rules! id {
-    ($name:ident, $reg:literal) => {
-        pub fn $name() -> u64 {
-            let v: u64;
-            // SAFETY: an identification register read has no side effect.
-            unsafe { core::arch::asm!(concat!("mrs {}, ", $reg), out(reg) v) };
-            v
-        }
-    };
-}
-
-id!(isar1, "id_aa64isar1_el1");
-id!(isar2, "s3_0_c0_c6_2");
-id!(dfr0, "id_aa64dfr0_el1");
-id!(pfr0, "id_aa64pfr0_el1");
-id!(pfr1, "id_aa64pfr1_el1");
+sysreg_read!(isar1, "id_aa64isar1_el1");
+sysreg_read!(isar2, "s3_0_c0_c6_2");
+sysreg_read!(dfr0, "id_aa64dfr0_el1");
+sysreg_read!(pfr0, "id_aa64pfr0_el1");
+sysreg_read!(pfr1, "id_aa64pfr1_el1");
 
 /// One MRS of ACTLR_EL1, which may be UNDEFINED (the caller catches it).
 pub fn read_actlr() -> u64 {

@@ -4,8 +4,6 @@
 //! Owns the stacks, the page tables and the registers the checks touch:
 //! hypercalls, the virtual timer, the counter, MMIO, PSTATE.I, ESR/FAR.
 
-pub mod hostile;
-
 use core::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
 use selftest::abi::Call;
@@ -130,6 +128,9 @@ macro_rules! sysreg_read {
         }
     };
 }
+
+// After sysreg_read!, which it uses.
+pub mod hostile;
 
 sysreg_read!(mpidr_raw, "mpidr_el1");
 sysreg_read!(counter, "cntvct_el0");
