@@ -46,6 +46,10 @@ pub struct GuestInfo {
     pub vtimer: Option<(u32, u32)>,
     /// The psci node says `method = "hvc"`.
     pub psci_hvc: bool,
+    /// The random-call burst's calls per vCPU and seed, if `/chosen/bootargs`
+    /// sets them (`selftest.calls=N selftest.seed=S`; `scripts/soak`).
+    pub burst_calls: Option<u64>,
+    pub burst_seed: Option<u64>,
 }
 
 impl GuestInfo {
@@ -158,6 +162,8 @@ pub fn parse(dtb: &[u8]) -> Result<GuestInfo, &'static str> {
         rtc: None,
         vtimer: None,
         psci_hvc: false,
+        burst_calls: None,
+        burst_seed: None,
     };
 
     let cells = named(&fdt, "cpus")
@@ -204,6 +210,11 @@ pub fn parse(dtb: &[u8]) -> Result<GuestInfo, &'static str> {
         .and_then(|n| n.property("method")?.as_str())
         == Some("hvc");
 
+    let bootargs = named(&fdt, "chosen")
+        .and_then(|c| c.property("bootargs")?.as_str())
+        .unwrap_or("");
+    (info.burst_calls, info.burst_seed) = burst_options(bootargs);
+
     let stdout = named(&fdt, "chosen")
         .and_then(|c| c.property("stdout-path")?.as_str())
         .and_then(|path| resolve(&fdt, path))
@@ -214,10 +225,38 @@ pub fn parse(dtb: &[u8]) -> Result<GuestInfo, &'static str> {
     Ok(info)
 }
 
+/// `selftest.calls=N` and `selftest.seed=S` (decimal or 0x hex) from
+/// the kernel command line; anything else, or a bad number, is ignored.
+pub fn burst_options(bootargs: &str) -> (Option<u64>, Option<u64>) {
+    let number = |v: &str| match v.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => v.parse().ok(),
+    };
+    let (mut calls, mut seed) = (None, None);
+    for word in bootargs.split_ascii_whitespace() {
+        if let Some(v) = word.strip_prefix("selftest.calls=") {
+            calls = number(v);
+        } else if let Some(v) = word.strip_prefix("selftest.seed=") {
+            seed = number(v);
+        }
+    }
+    (calls, seed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::vec::Vec;
+
+    #[test]
+    fn burst_options_come_from_the_command_line() {
+        assert_eq!(burst_options(""), (None, None));
+        assert_eq!(
+            burst_options("quiet selftest.calls=250000 selftest.seed=0x2a"),
+            (Some(250_000), Some(42))
+        );
+        assert_eq!(burst_options("selftest.calls=lots"), (None, None));
+    }
 
     /// A minimal flattened-device-tree writer for the tests.
     #[derive(Default)]

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
-//! The random-call burst: every vCPU at once makes [`CALLS`] calls from the
+//! The random-call burst: every vCPU at once makes [`CALLS`] calls (or as
+//! many as `selftest.calls=` says: `scripts/soak`) from the
 //! xorshift generator (rVIC/rVID with wild arguments, harmless PSCI/SMCCC
 //! queries, random IDs; nothing that powers anything off). The hypervisor
 //! must survive: afterwards VERSION still answers on every vCPU and, once
@@ -15,8 +16,10 @@ use crate::{arch, mailbox};
 
 pub const CALLS: u64 = 2000;
 const SEED: u64 = 0x5eed_2020_0103;
-/// How long all the calls may take (µs).
-const BURST_TIME: u64 = 30_000_000;
+/// How long all the calls may take (µs): 30 s, plus 200 µs a call.
+fn burst_time(calls: u64) -> u64 {
+    30_000_000u64.saturating_add(calls.saturating_mul(200))
+}
 
 /// Make `count` random calls from `seed` on this vCPU.
 pub fn calls(seed: u64, count: u64) {
@@ -35,9 +38,11 @@ pub fn calls(seed: u64, count: u64) {
 
 pub fn run(ctx: &Ctx) {
     let n = ctx.n();
+    let calls = ctx.info.burst_calls.unwrap_or(CALLS);
+    let seed = ctx.info.burst_seed.unwrap_or(SEED);
     check(
-        format_args!("{CALLS} random calls on each of {n} vCPUs at once: every vCPU comes back"),
-        burst(ctx),
+        format_args!("{calls} random calls (seed {seed:#x}) on each of {n} vCPUs at once: every vCPU comes back"),
+        burst(ctx, calls, seed),
     );
     check(
         format_args!("after the burst, rVIC and rVID VERSION still answer 0.3 on every vCPU"),
@@ -55,14 +60,14 @@ pub fn run(ctx: &Ctx) {
     );
 }
 
-fn burst(ctx: &Ctx) -> Outcome {
+fn burst(ctx: &Ctx, count: u64, seed: u64) -> Outcome {
     for cpu in 1..ctx.n() {
-        mailbox::post_burst(cpu, SEED + cpu as u64, CALLS);
+        mailbox::post_burst(cpu, seed.wrapping_add(cpu as u64), count);
     }
-    calls(SEED, CALLS);
+    calls(seed, count);
     for cpu in 1..ctx.n() {
         ensure!(
-            mailbox::wait(cpu, BURST_TIME).is_some(),
+            mailbox::wait(cpu, burst_time(count)).is_some(),
             "vCPU {cpu} did not finish its calls"
         );
     }
