@@ -8,7 +8,7 @@
 //! of one, and after every `wfi` the hypervisor waits in.
 
 use gic_backend::IntId;
-use spin::RwLock;
+use spin::Once;
 
 use crate::board::{self, Completion};
 
@@ -19,15 +19,21 @@ pub type Handler = fn(u32) -> Completion;
 /// special INTIDs 1020..1023 or the extended ranges.
 const MAX_INTID: usize = 1020;
 
-static TABLE: RwLock<[Option<(Handler, u32)>; MAX_INTID]> = RwLock::new([None; MAX_INTID]);
+/// Each slot is set once and then only read: taking an interrupt costs
+/// one atomic load, no lock.
+static TABLE: [Once<(Handler, u32)>; MAX_INTID] = [const { Once::new() }; MAX_INTID];
 
 /// Handle `intid` with `handler(datum)` from now on, on every CPU.
-/// Refused (`Err`) for an INTID outside the table.
+/// Refused (`Err`) for an INTID outside the table or one that already has
+/// a handler.
 pub fn register(intid: IntId, handler: Handler, datum: u32) -> Result<(), IntId> {
-    let mut t = TABLE.write();
-    let slot = t.get_mut(intid as usize).ok_or(intid)?;
-    *slot = Some((handler, datum));
-    Ok(())
+    let slot = TABLE.get(intid as usize).ok_or(intid)?;
+    let mut fresh = false;
+    slot.call_once(|| {
+        fresh = true;
+        (handler, datum)
+    });
+    fresh.then_some(()).ok_or(intid)
 }
 
 /// Handle every interrupt pending for this CPU.
@@ -35,7 +41,7 @@ pub fn poll() {
     let gic = board::get().gic;
     while let Some(id) = gic.acknowledge() {
         gic.priority_drop(id);
-        let entry = TABLE.read().get(id as usize).copied().flatten();
+        let entry = TABLE.get(id as usize).and_then(Once::get).copied();
         let completion = match entry {
             Some((handler, datum)) => handler(datum),
             None => {

@@ -20,7 +20,7 @@ pub fn register(vm: &Vm) {
     for (n, line) in vm.lines.inputs().iter().enumerate() {
         if irq::register(line.intid, on_input, n as u32).is_err() {
             log::warn!(
-                "interrupt {} of the guest's devices is beyond the table: not delivered",
+                "interrupt {} of the guest's devices is beyond the table or already taken: not delivered",
                 line.intid
             );
         }

@@ -207,10 +207,15 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
         assigned.inputs.clone().into_boxed_slice(),
         p.timer.virt.intid,
     );
+    let mut vcpu_of_cpu = [None; vocab::MAX_CPUS];
+    for (v, &c) in cpus.iter().enumerate() {
+        vcpu_of_cpu[c] = Some(v as u8); // c, v < MAX_CPUS = 64
+    }
     let vm = VM.call_once(|| Vm {
         irqc,
         vcpus: (0..ncpus).map(|_| Vcpu::default()).collect(),
         cpus: cpus.into(),
+        vcpu_of_cpu,
         lines,
         vttbr: s2.vttbr(1),
         options,

@@ -49,6 +49,9 @@ pub struct Vm {
     /// The logical CPU each vCPU runs on (vCPU 0 on the boot CPU; only
     /// CPUs that came up), so no guest call can reach one that did not.
     cpus: Box<[usize]>,
+    /// The inverse: the vCPU of each logical CPU, for the interrupt and
+    /// kick paths, which know only the CPU they run on.
+    vcpu_of_cpu: [Option<u8>; vocab::MAX_CPUS],
     pub lines: Lines,
     /// VTTBR_EL2 of its stage-2 tables.
     pub vttbr: u64,
@@ -71,7 +74,11 @@ impl Vm {
 
     /// The vCPU that logical CPU `cpu` runs, if any.
     pub fn vcpu_on(&self, cpu: usize) -> Option<usize> {
-        self.cpus.iter().position(|&c| c == cpu)
+        self.vcpu_of_cpu
+            .get(cpu)
+            .copied()
+            .flatten()
+            .map(usize::from)
     }
 }
 
