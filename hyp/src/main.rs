@@ -66,7 +66,8 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
         Ok(p) => p,
         Err(e) => early_fail(dtb, format_args!("{e}")),
     };
-    let (start, end) = arch::image_range();
+    let image = arch::image_parts();
+    let (start, end) = (image.start, image.end);
     let _ = platform.exclude(Range::new(start, end - start));
     let mut ram = [(0, 0); platform::MAX_MEMORY];
     for (r, m) in ram.iter_mut().zip(platform.memory.as_slice()) {
@@ -89,7 +90,7 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
         count,
         stride,
     };
-    let mmu = match arch::mmu::build(&ram[..platform.memory.len()], arch::image_parts(), stacks) {
+    let mmu = match arch::mmu::build(&ram[..platform.memory.len()], image, stacks) {
         Ok(m) => m,
         Err(e) => early_fail(dtb, format_args!("{e}")),
     };

@@ -7,6 +7,8 @@
 use aarch64_cpu::registers::ESR_EL2;
 use tock_registers::LocalRegisterCopy;
 
+use hyp::sysreg::Access;
+
 use crate::arch::exception::{self, Vector};
 
 /// One exit from the guest, decoded.
@@ -20,10 +22,10 @@ pub enum Exit {
     Hvc,
     /// A trapped SMC (HCR_EL2.TSC): the return address is the SMC itself.
     Smc,
-    /// A trapped WFI or WFE.
-    Wfx { wfe: bool },
-    /// A trapped MSR/MRS/system instruction.
-    SysReg { esr: u64 },
+    /// A trapped WFI (WFE is not trapped).
+    Wfi,
+    /// A trapped MRS/MSR, decoded.
+    SysReg(Access),
     /// A stage-2 abort: an access outside the guest's map.
     Abort(Abort),
     /// Anything else the guest can cause: an UNDEFINED instruction for it.
@@ -33,8 +35,6 @@ pub enum Exit {
 /// A guest access that stage 2 does not map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Abort {
-    /// Data (else instruction) abort.
-    pub data: bool,
     /// The intermediate physical address (HPFAR_EL2 and FAR's page offset).
     pub ipa: u64,
     /// The virtual address (FAR_EL2).
@@ -42,6 +42,14 @@ pub struct Abort {
     /// ESR_EL2, whose ISS says how the access was made (WnR, S1PTW, FnV…)
     /// for the abort the guest is given.
     pub esr: u64,
+}
+
+impl Abort {
+    /// A data (else an instruction) abort.
+    pub fn data(&self) -> bool {
+        let syndrome = LocalRegisterCopy::<u64, ESR_EL2::Register>::new(self.esr);
+        syndrome.matches_all(ESR_EL2::EC::DataAbortLowerEL)
+    }
 }
 
 /// An exit and the length of the instruction that caused it.
@@ -59,7 +67,7 @@ pub fn decode(vector: Vector) -> Trap {
     use ESR_EL2::EC::Value as Ec;
     let (esr, far) = exception::syndrome();
     let syndrome = LocalRegisterCopy::<u64, ESR_EL2::Register>::new(esr);
-    let len = if esr & (1 << 25) != 0 { 4 } else { 2 };
+    let len = if syndrome.is_set(ESR_EL2::IL) { 4 } else { 2 };
     let exit = match vector {
         Vector::Irq => Exit::Irq,
         Vector::Fiq => Exit::Async { serror: false, esr },
@@ -67,10 +75,9 @@ pub fn decode(vector: Vector) -> Trap {
         Vector::Sync => match syndrome.read_as_enum(ESR_EL2::EC) {
             Some(Ec::HVC64) => Exit::Hvc,
             Some(Ec::SMC64) => Exit::Smc,
-            Some(Ec::TrappedWFIorWFE) => Exit::Wfx { wfe: esr & 1 != 0 },
-            Some(Ec::TrappedMsrMrs) => Exit::SysReg { esr },
-            Some(ec @ (Ec::DataAbortLowerEL | Ec::InstrAbortLowerEL)) => Exit::Abort(Abort {
-                data: ec == Ec::DataAbortLowerEL,
+            Some(Ec::TrappedWFIorWFE) => Exit::Wfi,
+            Some(Ec::TrappedMsrMrs) => Exit::SysReg(Access::decode(syndrome.read(ESR_EL2::ISS))),
+            Some(Ec::DataAbortLowerEL | Ec::InstrAbortLowerEL) => Exit::Abort(Abort {
                 ipa: (exception::hpfar() >> 4) << 12 | (far & 0xfff),
                 far,
                 esr,

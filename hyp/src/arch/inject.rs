@@ -40,8 +40,9 @@ const PSTATE_TCO: u64 = 1 << 25;
 const PSTATE_DIT: u64 = 1 << 24;
 const PSTATE_PAN: u64 = 1 << 22;
 const PSTATE_SSBS: u64 = 1 << 12;
-/// SPSR.M[4]: the exception came from AArch32.
+/// SPSR.M[4]: the exception came from AArch32, whose SPSR has DIT here.
 const SPSR_M_AARCH32: u64 = 1 << 4;
+const SPSR32_DIT: u64 = 1 << 21;
 /// SCTLR_EL1.SPAN (23) and DSSBS (44), which aarch64-cpu does not name.
 const SCTLR_SPAN: u64 = 1 << 23;
 const SCTLR_DSSBS: u64 = 1 << 44;
@@ -53,13 +54,12 @@ fn from_el0(ctx: &Context) -> bool {
     (ctx.spsr >> 2) & 3 == 0
 }
 
-/// A synchronous external abort for the access that trapped, whose
-/// stage-2 syndrome is `esr_el2` (a data or instruction abort from a lower
-/// EL) and virtual address `far`. The access's WnR, CM and S1PTW are kept;
+/// A synchronous external abort for the access that trapped (a `data` or
+/// an instruction abort from a lower EL), whose stage-2 syndrome is
+/// `esr_el2` and virtual address `far`. The access's WnR, CM and S1PTW are kept;
 /// if ESR_EL2 says FAR_EL2 is not valid, so does ESR_EL1 (FnV) and FAR_EL1
 /// is left alone.
-pub fn external_abort(ctx: &mut Context, esr_el2: u64, far: u64) {
-    let data = (esr_el2 >> 26) & 0x3f == EC_DABT_LOWER;
+pub fn external_abort(ctx: &mut Context, data: bool, esr_el2: u64, far: u64) {
     let ec = match data {
         true => EC_DABT_LOWER,
         false => EC_IABT_LOWER,
@@ -109,9 +109,17 @@ fn sync(ctx: &mut Context, esr: u64, far: Option<u64>) {
 fn entry_pstate(old: u64, sctlr: u64) -> u64 {
     use SPSR_EL1::{A, D, F, I, M};
     let mut new = (D::Masked + A::Masked + I::Masked + F::Masked + M::EL1h).value;
-    // Both SPSR layouts (from AArch64 and from AArch32) hold NZCV, DIT and
-    // PAN at the same bits.
-    new |= old & (PSTATE_NZCV | PSTATE_DIT);
+    // Both SPSR layouts (from AArch64 and from AArch32) hold NZCV and PAN
+    // at the same bits; DIT is bit 21 in the AArch32 one.
+    let dit = if old & SPSR_M_AARCH32 != 0 {
+        SPSR32_DIT
+    } else {
+        PSTATE_DIT
+    };
+    new |= old & PSTATE_NZCV;
+    if old & dit != 0 {
+        new |= PSTATE_DIT;
+    }
     if ID_AA64MMFR1_EL1.read(ID_AA64MMFR1_EL1::PAN) != 0
         && (old & PSTATE_PAN != 0 || sctlr & SCTLR_SPAN == 0)
     {

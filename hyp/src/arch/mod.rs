@@ -83,14 +83,6 @@ pub fn image_parts() -> mmu::Image {
     }
 }
 
-/// Physical (= virtual, the EL2 map is the identity) range of the image.
-pub fn image_range() -> (u64, u64) {
-    (
-        core::ptr::addr_of!(__image_start) as u64,
-        core::ptr::addr_of!(__image_end) as u64,
-    )
-}
-
 /// Address of `secondary_entry`, for PSCI CPU_ON and spin-table.
 pub fn secondary_entry_addr() -> u64 {
     secondary_entry as *const () as u64

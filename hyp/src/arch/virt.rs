@@ -8,8 +8,8 @@
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{
     ReadWriteable, Readable, Writeable, CNTHCTL_EL2, CNTVOFF_EL2, CNTV_CTL_EL0, CPTR_EL2, HCR_EL2,
-    ID_AA64MMFR0_EL1, ID_AA64PFR0_EL1, ID_AA64PFR1_EL1, MDCR_EL2, MIDR_EL1, SCTLR_EL1, VMPIDR_EL2,
-    VTCR_EL2, VTTBR_EL2,
+    ID_AA64DFR0_EL1, ID_AA64ISAR1_EL1, ID_AA64MMFR0_EL1, ID_AA64PFR0_EL1, ID_AA64PFR1_EL1,
+    MDCR_EL2, MIDR_EL1, SCTLR_EL1, VMPIDR_EL2, VTCR_EL2, VTTBR_EL2,
 };
 
 use super::exception::Context;
@@ -96,10 +96,18 @@ fn field(id: u64, lsb: u32) -> u64 {
 /// Whether the CPU has pointer authentication (any algorithm, address or
 /// generic: ID_AA64ISAR1_EL1 APA/API/GPA/GPI, ID_AA64ISAR2_EL1 APA3/GPA3).
 fn has_pauth() -> bool {
-    let isar1 = mrs!("id_aa64isar1_el1");
+    use ID_AA64ISAR1_EL1::{APA, API, GPA, GPI};
+    let isar1 = ID_AA64ISAR1_EL1.extract();
     let isar2 = mrs!("s3_0_c0_c6_2"); // ID_AA64ISAR2_EL1 (RAZ before Armv8.7)
-    [4, 8, 24, 28].iter().any(|&l| field(isar1, l) != 0)
+    [APA, API, GPA, GPI].iter().any(|&f| isar1.read(f) != 0)
         || [8, 12].iter().any(|&l| field(isar2, l) != 0)
+}
+
+/// The PMU's version (ID_AA64DFR0_EL1.PMUVer) if the CPU has an
+/// architected one (not 0, none, or 0xf, IMPLEMENTATION DEFINED).
+fn pmu_version() -> Option<u64> {
+    let v = ID_AA64DFR0_EL1.read(ID_AA64DFR0_EL1::PMUVer);
+    (v != 0 && v != 0xf).then_some(v)
 }
 
 /// Once per CPU before its vCPU first runs: stage 2 (the tables are in
@@ -118,10 +126,11 @@ pub fn init_cpu(vttbr: u64, vcpu_mpidr: u64, trap_wfi: bool) {
     CNTVOFF_EL2.set(0);
     // FP/SIMD, SVE and SME are the guest's: EL2 never touches them
     // (softfloat), and with one vCPU per CPU nothing needs switching.
-    let sve = (ID_AA64PFR0_EL1.get() >> 32) & 0xf != 0;
-    let sme = (ID_AA64PFR1_EL1.get() >> 24) & 0xf != 0;
+    let pfr0 = ID_AA64PFR0_EL1.extract();
+    let sve = pfr0.read(ID_AA64PFR0_EL1::SVE) != 0;
+    let sme = field(ID_AA64PFR1_EL1.get(), 24) != 0; // ID_AA64PFR1_EL1.SME
     let mut cptr = CPTR_RES1 | CPTR_TTA;
-    if field(ID_AA64PFR0_EL1.get(), 44) != 0 {
+    if pfr0.read(ID_AA64PFR0_EL1::AMU) != 0 {
         cptr |= CPTR_TAM;
     }
     if !sme {
@@ -141,7 +150,7 @@ pub fn init_cpu(vttbr: u64, vcpu_mpidr: u64, trap_wfi: bool) {
     // IMPLEMENTATION DEFINED controls in a known state: ACTLR_EL2 = 0
     // gives EL1 no access to the CPU's own control registers.
     msr!("actlr_el2", 0u64);
-    let ras = field(ID_AA64PFR0_EL1.get(), 28) != 0;
+    let ras = field(pfr0.get(), 28) != 0; // ID_AA64PFR0_EL1.RAS
     HCR_EL2.set(hcr_guest(trap_wfi, has_pauth(), ras));
     barrier::isb(barrier::SY);
     // SAFETY: TLB maintenance only: stale stage-2 entries for this VMID
@@ -156,23 +165,22 @@ pub fn init_cpu(vttbr: u64, vcpu_mpidr: u64, trap_wfi: bool) {
 /// see docs/guest.md). Trace is prohibited at EL2 (TRFCR_EL2 = 0) and the
 /// guest's trace filter control traps (TTRF), where FEAT_TRF exists.
 fn mdcr_guest() -> u64 {
-    let dfr0 = mrs!("id_aa64dfr0_el1");
-    let mut mdcr = 0;
-    let pmu = field(dfr0, 8);
-    if pmu != 0 && pmu != 0xf {
-        mdcr |= (mrs!("pmcr_el0") >> 11) & 0x1f; // HPMN = PMCR_EL0.N
+    use MDCR_EL2::{HCCD, HPMD, HPMN, TTRF};
+    let mut mdcr = HPMN.val(0);
+    if let Some(pmu) = pmu_version() {
+        mdcr = HPMN.val((mrs!("pmcr_el0") >> 11) & 0x1f); // PMCR_EL0.N
         if pmu >= 4 {
-            mdcr |= 1 << 17; // HPMD
+            mdcr += HPMD::SET; // PMUv3p1
         }
         if pmu >= 6 {
-            mdcr |= 1 << 23; // HCCD
+            mdcr += HCCD::SET; // PMUv3p5
         }
     }
-    if field(dfr0, 40) != 0 {
+    if ID_AA64DFR0_EL1.read(ID_AA64DFR0_EL1::TraceFilt) != 0 {
         msr!("s3_4_c1_c2_1", 0u64); // TRFCR_EL2: no trace at EL2
-        mdcr |= 1 << 19; // TTRF
+        mdcr += TTRF::SET;
     }
-    mdcr
+    mdcr.value
 }
 
 /// Assert or deassert the virtual IRQ line through HCR_EL2.VI.
@@ -229,9 +237,8 @@ macro_rules! zero_numbered {
 pub fn reset_el1() {
     use aarch64_cpu::registers::{
         AFSR0_EL1, AFSR1_EL1, AMAIR_EL1, CNTKCTL_EL1, CNTV_CVAL_EL0, CONTEXTIDR_EL1, CPACR_EL1,
-        CSSELR_EL1, ELR_EL1, ESR_EL1, FAR_EL1, ID_AA64DFR0_EL1, MAIR_EL1, MDSCR_EL1, PAR_EL1,
-        SPSR_EL1, SP_EL0, SP_EL1, TCR_EL1, TPIDRRO_EL0, TPIDR_EL0, TPIDR_EL1, TTBR0_EL1, TTBR1_EL1,
-        VBAR_EL1,
+        CSSELR_EL1, ELR_EL1, ESR_EL1, FAR_EL1, MAIR_EL1, MDSCR_EL1, PAR_EL1, SPSR_EL1, SP_EL0,
+        SP_EL1, TCR_EL1, TPIDRRO_EL0, TPIDR_EL0, TPIDR_EL1, TTBR0_EL1, TTBR1_EL1, VBAR_EL1,
     };
     SCTLR_EL1.set(SCTLR_EL1_RESET);
     barrier::isb(barrier::SY);
@@ -268,8 +275,7 @@ pub fn reset_el1() {
     zero_numbered!(brps, "dbgbvr", 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
     zero_numbered!(wrps, "dbgwcr", 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
     zero_numbered!(wrps, "dbgwvr", 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
-    let pmu = dfr0.read(ID_AA64DFR0_EL1::PMUVer);
-    if pmu != 0 && pmu != 0xf {
+    if pmu_version().is_some() {
         // SAFETY: the guest's PMU (MDCR_EL2 gives EL1 every counter):
         // PMCR_EL0 with E = 0 and P, C set (counting off, every counter
         // zeroed); every counter's enable, interrupt and overflow bit

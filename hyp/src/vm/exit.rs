@@ -8,7 +8,7 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use super::vcpu::ExitKind;
 use super::{Outcome, Vm};
-use hyp::sysreg::{self, Access};
+use hyp::sysreg;
 
 use crate::arch::{exception::Context, idregs, inject};
 use crate::trap::{Abort, Exit, Trap};
@@ -25,24 +25,23 @@ impl Vm {
                 ctx.elr += trap.len;
                 (ExitKind::Smc, self.hypercall(cpu, ctx))
             }
-            Exit::Wfx { .. } => {
+            Exit::Wfi => {
                 ctx.elr += trap.len;
                 (ExitKind::Wfi, Outcome::Idle)
             }
             Exit::Abort(a) => {
                 self.abort(cpu, ctx, a);
-                let kind = if a.data {
+                let kind = if a.data() {
                     ExitKind::DataAbort
                 } else {
                     ExitKind::InstrAbort
                 };
                 (kind, Outcome::Resume)
             }
-            Exit::SysReg { esr } => {
+            Exit::SysReg(access) => {
                 // A read of the ID space (HCR_EL2.TID3) gets the CPU's value
                 // minus what a guest is not given; anything else trapped is
                 // UNDEFINED for the guest.
-                let access = Access::decode(esr & 0x1ff_ffff);
                 match access.id_register() {
                     Some((crm, op2)) => {
                         let v = sysreg::sanitise_id(crm, op2, idregs::read(crm, op2));
@@ -81,13 +80,13 @@ impl Vm {
         if !self.abort_logged.swap(true, Relaxed) {
             log::warn!(
                 "vcpu{cpu}: {} abort at IPA {:#x} (VA {:#x}, PC {:#x}): outside the guest's map, external abort injected (logged once)",
-                if a.data { "data" } else { "instruction" },
+                if a.data() { "data" } else { "instruction" },
                 a.ipa,
                 a.far,
                 ctx.elr
             );
         }
         self.vcpus[cpu].stats.aborts.fetch_add(1, Relaxed);
-        inject::external_abort(ctx, a.esr, a.far);
+        inject::external_abort(ctx, a.data(), a.esr, a.far);
     }
 }
