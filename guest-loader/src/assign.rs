@@ -16,7 +16,7 @@
 use crate::desc::GuestDevice;
 use alloc::vec::Vec;
 use core::fmt;
-use platform::Platform;
+use platform::{Platform, Range};
 use vocab::Trigger;
 
 /// First SPI: lower INTIDs (SGIs, PPIs) are never a device's to give.
@@ -239,9 +239,23 @@ impl<'a> Assignment<'a> {
             .collect()
     }
 
-    /// Every assigned register range, `(base, size)`.
-    pub fn regs(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.devices.iter().flat_map(|d| d.regs.iter().copied())
+    /// The 4 KiB pages stage 2 must map for the assigned devices, each
+    /// once, ascending: devices given together may share a page (virtio-mmio
+    /// transports do); no page holds anything not given ([`Self::choose`]
+    /// refused such devices).
+    pub fn pages(&self) -> Vec<u64> {
+        let mut pages: Vec<u64> = self
+            .devices
+            .iter()
+            .flat_map(|d| d.regs.iter())
+            .flat_map(|&(base, size)| {
+                let p = Range::new(base, size).pages();
+                (p.base..p.end()).step_by(4096)
+            })
+            .collect();
+        pages.sort_unstable();
+        pages.dedup();
+        pages
     }
 
     /// How many devices are assigned.

@@ -102,18 +102,7 @@ impl<'a> Platform<'a> {
     /// which `shared_ok(j)` is false, any other node on the buses (disabled
     /// or not a device), or the GIC. Its name, or `None`.
     pub fn page_neighbour(&self, i: usize, shared_ok: impl Fn(usize) -> bool) -> Option<&'a str> {
-        const PAGE: u64 = 4096;
-        let pages = |r: &Range| {
-            let start = r.base & !(PAGE - 1);
-            (
-                start,
-                r.base.saturating_add(r.size).saturating_add(PAGE - 1) & !(PAGE - 1),
-            )
-        };
-        let overlaps = |a: &Range, b: &Range| {
-            let ((a0, a1), (b0, b1)) = (pages(a), pages(b));
-            a0 < b1 && b0 < a1
-        };
+        let overlaps = |a: &Range, b: &Range| a.pages().overlaps(&b.pages());
         let me = self.devices.get(i)?;
         for (j, d) in self.devices.iter().enumerate() {
             if j == i || shared_ok(j) {

@@ -29,6 +29,16 @@ impl Range {
         addr >= self.base && u128::from(addr) < end(self)
     }
 
+    /// The 4 KiB pages the range touches, as a page-aligned range (its end
+    /// rounded up, saturating below `u64::MAX`'s page): what a mapping by
+    /// pages gives whoever is given the range.
+    pub const fn pages(&self) -> Range {
+        const PAGE: u64 = 4096;
+        let start = self.base & !(PAGE - 1);
+        let end = self.end().saturating_add(PAGE - 1) & !(PAGE - 1);
+        Range::new(start, end - start)
+    }
+
     /// Whether the two ranges share at least one byte.
     pub fn overlaps(&self, other: &Range) -> bool {
         u128::from(self.base) < end(other) && u128::from(other.base) < end(self)

@@ -83,7 +83,11 @@ fn the_console_comes_first_then_the_assigned_kinds_in_tree_order() {
         ],
         "the PL061 was not asked for and must not be given"
     );
-    let regs: Vec<(u64, u64)> = a.regs().collect();
+    let devices = a.guest_devices();
+    let regs: Vec<(u64, u64)> = devices
+        .iter()
+        .flat_map(|d| d.regs.iter().copied())
+        .collect();
     assert_eq!(
         regs,
         [
@@ -94,6 +98,8 @@ fn the_console_comes_first_then_the_assigned_kinds_in_tree_order() {
             (0xa00_0400, 0x200)
         ]
     );
+    // Stage 2 maps each page once: the three transports share one.
+    assert_eq!(a.pages(), [0x900_0000, 0x901_0000, 0xa00_0000]);
 }
 
 #[test]

@@ -24,7 +24,7 @@ use platform::Range;
 use super::lines::Lines;
 use super::vcpu::Vcpu;
 use super::{Vm, T, U, VM, VTIMER_INTID};
-use crate::arch::stage2::{MapError, Mem, Stage2};
+use crate::arch::stage2::{Mem, Stage2};
 use crate::arch::{cache, virt};
 use crate::board::Board;
 
@@ -159,18 +159,9 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
     let mut s2 = Stage2::new();
     s2.map(ram_pa, ram_pa, size, Mem::Ram)
         .map_err(|_| Error::Other("stage-2 map of guest RAM failed"))?;
-    // Page by page: assigned devices may share a page (virtio-mmio
-    // transports do), which is then mapped once; a page shared with
-    // anything not given never gets here (`Assignment::shared_pages`).
-    for (base, len) in assigned.regs() {
-        let start = base & !0xfff;
-        let end = base.saturating_add(len).saturating_add(0xfff) & !0xfff;
-        for page in (start..end).step_by(0x1000) {
-            match s2.map(page, page, 0x1000, Mem::Device) {
-                Ok(()) | Err(MapError::Overlap) => {}
-                Err(_) => return Err(Error::Other("stage-2 map of a device page failed")),
-            }
-        }
+    for page in assigned.pages() {
+        s2.map(page, page, 0x1000, Mem::Device)
+            .map_err(|_| Error::Other("stage-2 map of a device page failed"))?;
     }
 
     let mpidrs: Vec<u64> = (0..ncpus as u64).collect();
