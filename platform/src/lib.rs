@@ -171,6 +171,30 @@ pub fn discover(dtb: &[u8]) -> Result<Platform<'_>, Error<'_>> {
 /// [`discover`], with the blob's physical address given (`None`: the
 /// caller will exclude the blob itself, or it is not in RAM).
 pub fn discover_at(dtb: &[u8], dtb_addr: Option<u64>) -> Result<Platform<'_>, Error<'_>> {
+    discover_with(dtb, dtb_addr, Ram::FromTree)
+}
+
+/// Where discovery takes RAM from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ram {
+    /// The `memory` nodes, as the boot loader left them; none is an error
+    /// ([`Error::NoMemory`]). What the hypervisor does.
+    FromTree,
+    /// This range instead of the `memory` nodes, as a boot loader would
+    /// write it: for checking a board's blob before it is flashed.
+    Given(Range),
+    /// The `memory` nodes, and none is not an error: a board's blob as its
+    /// kernel package ships it, whose boot loader fills `/memory` in.
+    /// `memory` and `usable` may then be empty.
+    Optional,
+}
+
+/// [`discover_at`], with RAM taken as `ram` says.
+pub fn discover_with(
+    dtb: &[u8],
+    dtb_addr: Option<u64>,
+    ram: Ram,
+) -> Result<Platform<'_>, Error<'_>> {
     let fdt = Fdt::new(dtb)?;
     let mut found_gic = None;
     walk::walk(&fdt, &mut |ctx| {
@@ -225,7 +249,11 @@ pub fn discover_at(dtb: &[u8], dtb_addr: Option<u64>) -> Result<Platform<'_>, Er
     if let (Some(path), None) = (&stdout, &console) {
         return Err(Error::NoSuchConsole { path: path.base });
     }
-    if memory.is_empty() {
+    if let Ram::Given(r) = ram {
+        memory = List::new();
+        let _ = memory.push(r); // cannot fail: the list is empty
+    }
+    if memory.is_empty() && ram == Ram::FromTree {
         return Err(Error::NoMemory);
     }
     if cpus.is_empty() {

@@ -3,9 +3,12 @@
 //! one `key: value` per line, or the error naming what is unsupported
 //! (exit status 1; 2 for a bad command line or an unreadable file).
 //!
-//! Usage: `platform FILE.dtb [--dtb-addr ADDR]`. With `--dtb-addr` the
-//! blob is taken to sit at ADDR and is left out of the usable ranges, as
-//! the hypervisor does with the address it got in x0.
+//! Usage: `platform FILE.dtb [--dtb-addr ADDR] [--mem BASE,SIZE]`. With
+//! `--dtb-addr` the blob is taken to sit at ADDR and is left out of the
+//! usable ranges, as the hypervisor does with the address it got in x0.
+//! A board's blob as its kernel package ships it has no RAM in `/memory`
+//! (the boot loader fills it in): the report says so and checks the rest,
+//! or `--mem` gives the RAM the boot loader would write.
 //!
 //! The tool needs `std`; for a bare-metal target (where the library is
 //! also built) this file compiles to an empty `no_main` program.
@@ -26,30 +29,43 @@ fn main() -> std::process::ExitCode {
 #[cfg(not(target_os = "none"))]
 mod host {
     use platform::{
-        Conduit, ConsoleKind, EnableMethod, GicInfo, Irq, Platform, PsciVersion, Range, Sense,
+        Conduit, ConsoleKind, EnableMethod, GicInfo, Irq, Platform, PsciVersion, Ram, Range, Sense,
     };
     use std::process::ExitCode;
 
-    const USAGE: &str = "usage: platform FILE.dtb [--dtb-addr ADDR] (scripts/fetch-dtbs puts sample DTBs in target/dtbs/)";
+    const USAGE: &str = "usage: platform FILE.dtb [--dtb-addr ADDR] [--mem BASE,SIZE] (scripts/fetch-dtbs puts sample DTBs in target/dtbs/)";
 
     pub fn main() -> ExitCode {
         let args: Vec<String> = std::env::args().skip(1).collect();
-        let (file, addr) = match args.as_slice() {
-            [file] => (file, None),
-            [file, flag, addr] if flag == "--dtb-addr" => match parse_u64(addr) {
-                Some(a) => (file, Some(a)),
-                None => return usage(&format!("--dtb-addr {addr} is not a number")),
-            },
-            _ => return usage("expected one DTB file"),
+        let (mut file, mut addr, mut ram) = (None, None, Ram::Optional);
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "--dtb-addr" => match it.next().and_then(|v| parse_u64(v)) {
+                    Some(v) => addr = Some(v),
+                    None => return usage("--dtb-addr takes a number (0x hex or decimal)"),
+                },
+                "--mem" => match it.next().and_then(|v| parse_mem(v)) {
+                    Some(r) => ram = Ram::Given(r),
+                    None => {
+                        return usage("--mem takes BASE,SIZE with SIZE > 0 (0x hex or decimal)")
+                    }
+                },
+                f if file.is_none() && !f.starts_with("--") => file = Some(f.to_string()),
+                other => return usage(&format!("unexpected argument '{other}'")),
+            }
+        }
+        let Some(file) = file else {
+            return usage("expected one DTB file");
         };
-        let dtb = match std::fs::read(file) {
+        let dtb = match std::fs::read(&file) {
             Ok(d) => d,
             Err(e) => {
                 eprintln!("platform: cannot read {file}: {e}; give the path of a .dtb file (run scripts/fetch-dtbs for samples in target/dtbs/)");
                 return ExitCode::from(2);
             }
         };
-        match platform::discover_at(&dtb, addr) {
+        match platform::discover_with(&dtb, addr, ram) {
             Ok(p) => {
                 print!("{}", report(&p, dtb.len()));
                 ExitCode::SUCCESS
@@ -59,6 +75,13 @@ mod host {
                 ExitCode::from(1)
             }
         }
+    }
+
+    /// `BASE,SIZE`, each 0x hex or decimal, SIZE non-zero.
+    fn parse_mem(s: &str) -> Option<Range> {
+        let (base, size) = s.split_once(',')?;
+        let (base, size) = (parse_u64(base)?, parse_u64(size)?);
+        (size != 0 && base.checked_add(size).is_some()).then(|| Range::new(base, size))
     }
 
     fn usage(why: &str) -> ExitCode {
@@ -179,6 +202,13 @@ mod host {
             line("console.reg-io-width", c.reg_io_width.to_string());
             line("console.irq", opt(&c.irq, irq));
             line("console.options", c.options.to_string());
+        }
+        if p.memory.is_empty() {
+            line(
+                "memory",
+                "none in the blob: the boot loader fills it in (give --mem BASE,SIZE to check a layout)"
+                    .to_string(),
+            );
         }
         for (key, list) in [
             ("memory", &p.memory[..]),
