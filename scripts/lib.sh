@@ -82,8 +82,66 @@ clippy_hyp() {
         -- -D warnings -D clippy::undocumented_unsafe_blocks)
 }
 
+# need_qemu: qemu-system-aarch64 9.0 or newer (every QEMU test runs on
+# it: the raspi4b machine, the cortex-a55 model and the debug
+# communications channel registers came after 7.2). On
+# Debian 12, whose own QEMU is 7.2, that is qemu-system-arm from the
+# backports suite, on the same mirror as the machine's Debian entry.
 need_qemu() {
-    need_pkgs qemu-system-aarch64:qemu-system-arm
+    qemu_is_new_enough && return 0
+    command -v apt-get >/dev/null ||
+        die "QEMU 9.0 or newer is needed (qemu-system-aarch64): install it with your package manager"
+    local sudo="" codename
+    [[ $(id -u) == 0 ]] || sudo=sudo
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    [[ -n $codename ]] || die "QEMU 9.0 or newer is needed and /etc/os-release names no Debian release: install it by hand"
+    if ! apt-cache policy 2>/dev/null | grep -q " $codename-backports/"; then
+        local entry
+        entry=$(debian_backports_entry "$codename") ||
+            die "QEMU 9.0 or newer is needed, and no Debian '$codename' entry in /etc/apt/sources.list* to derive $codename-backports from: add the backports suite and run again"
+        note "adding $codename-backports to apt's sources (for QEMU 10)"
+        echo "$entry" | $sudo tee "/etc/apt/sources.list.d/$codename-backports.list" >/dev/null
+        $sudo apt-get update -q >/dev/null || die "apt-get update failed after adding $codename-backports"
+    fi
+    note "installing qemu-system-arm from $codename-backports (apt)"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t "$codename-backports" qemu-system-arm >/dev/null ||
+        die "apt-get install -t $codename-backports qemu-system-arm failed"
+    qemu_is_new_enough || die "qemu-system-aarch64 is still older than 9.0 after installing from $codename-backports"
+}
+
+# qemu_is_new_enough: qemu-system-aarch64 is there and at least 9.0.
+qemu_is_new_enough() {
+    local v
+    v=$(qemu-system-aarch64 --version 2>/dev/null | sed -n '1s/^QEMU emulator version \([0-9]*\)\..*/\1/p')
+    [[ -n $v ]] && ((v >= 9))
+}
+
+# debian_backports_entry CODENAME: a one-line apt source for
+# CODENAME-backports main, on the mirror (and with the keyring) of the
+# machine's own entry for CODENAME, one-line or deb822.
+debian_backports_entry() {
+    local codename=$1 f
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [[ -f $f ]] || continue
+        awk -v c="$codename" '$1 == "deb" { i = 2; opt = ""
+            if ($2 ~ /^\[/) { opt = $2; i = 3; while ($(i - 1) !~ /\]$/) { opt = opt " " $i; i++ } }
+            if ($(i + 1) == c) { print "deb " (opt == "" ? "" : opt " ") $i " " c "-backports main"; exit 0 } }' "$f" |
+            grep . && return 0
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [[ -f $f ]] || continue
+        awk -v c="$codename" 'function flush() {
+                if (deb && uri != "" && (" " suites " ") ~ (" " c " ")) {
+                    print "deb " (key == "" ? "" : "[signed-by=" key "] ") uri " " c "-backports main"; found = 1; exit 0 }
+                deb = 0; uri = ""; suites = ""; key = "" }
+            /^[ \t]*$/ { flush(); next }
+            /^Types:/ { deb = ($0 ~ /[ \t]deb([ \t]|$)/) }
+            /^URIs:/ { uri = $2 }
+            /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
+            /^Signed-By:/ { key = $2 }
+            END { if (!found) flush() }' "$f" | head -n 1 | grep . && return 0
+    done
+    return 1
 }
 
 # build_selftest: the conformance guest, into build/selftest.bin.

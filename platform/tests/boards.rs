@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
-//! Discovery on real device trees: QEMU virt (GICv2, GICv3) as QEMU 7.2
+//! Discovery on real device trees: QEMU virt (GICv2, GICv3) as QEMU 10.0
 //! dumps them, and the Raspberry Pi 4, an RK3568 board and an ODROID-C4 from
 //! Debian's arm64 kernel package. `scripts/fetch-dtbs` puts them in
 //! `target/dtbs/`; the expected values were read with `dtc -I dtb -O dts`.
@@ -26,13 +26,19 @@ fn cpus(p: &Platform<'_>) -> Vec<(u64, EnableMethod)> {
     p.cpus.iter().map(|c| (c.mpidr, c.enable)).collect()
 }
 
-/// The timer PPIs every board here uses: 13, 14, 11, 10.
+/// The timer PPIs every board here uses: 13, 14, 11, 10, and no EL2
+/// virtual timer.
 fn assert_timer(p: &Platform<'_>, sense: Sense) {
+    assert_timer_with(p, sense, None);
+}
+
+/// [`assert_timer`], with the EL2 virtual timer's interrupt given.
+fn assert_timer_with(p: &Platform<'_>, sense: Sense, hyp_virt: Option<Irq>) {
     assert_eq!(p.timer.secure_phys, irq(29, sense));
     assert_eq!(p.timer.phys, irq(30, sense));
     assert_eq!(p.timer.virt, irq(27, sense));
     assert_eq!(p.timer.hyp_phys, irq(26, sense));
-    assert_eq!(p.timer.hyp_virt, None);
+    assert_eq!(p.timer.hyp_virt, hyp_virt);
 }
 
 fn assert_psci_smc(p: &Platform<'_>) {
@@ -45,7 +51,9 @@ fn assert_psci_smc(p: &Platform<'_>) {
 
 /// Checks what QEMU virt has whatever the GIC: 1 GiB at 0x4000_0000 with
 /// the blob placed at its start, 4 PSCI CPUs, PL011, and the devices.
-fn assert_qemu_virt_common(p: &Platform<'_>, dtb_len: u64) {
+/// `hyp_virt`: the EL2 virtual timer's interrupt, which QEMU 10 lists for
+/// a CPU with FEAT_VHE (`-cpu max`), not for the Cortex-A57.
+fn assert_qemu_virt_common(p: &Platform<'_>, dtb_len: u64, hyp_virt: Option<Irq>) {
     assert_eq!(p.model, "linux,dummy-virt");
     assert_eq!(p.memory[..], ranges(&[(0x4000_0000, 0x4000_0000)]));
     assert!(p.reserved.is_empty());
@@ -60,7 +68,7 @@ fn assert_qemu_virt_common(p: &Platform<'_>, dtb_len: u64) {
     );
     assert_psci_smc(p);
     assert_eq!(p.maintenance_irq, Some(irq(25, Sense::LevelHigh)));
-    assert_timer(p, Sense::LevelHigh);
+    assert_timer_with(p, Sense::LevelHigh, hyp_virt);
 
     let c = p.console.expect("console");
     assert_eq!(
@@ -138,7 +146,7 @@ fn qemu_virt_gicv2() {
             gicv: Some(Range::new(0x804_0000, 0x1_0000)),
         }
     );
-    assert_qemu_virt_common(&p, 0x10_0000);
+    assert_qemu_virt_common(&p, 0x10_0000, None);
 }
 
 #[test]
@@ -159,7 +167,7 @@ fn qemu_virt_gicv3() {
     assert_eq!(gicd, Range::new(0x800_0000, 0x1_0000));
     assert_eq!(redists[..], ranges(&[(0x80a_0000, 0xf6_0000)]));
     assert_eq!((redistributor_stride, gicv), (None, None));
-    assert_qemu_virt_common(&p, 0x10_0000);
+    assert_qemu_virt_common(&p, 0x10_0000, Some(irq(28, Sense::LevelHigh)));
 }
 
 /// What the Raspberry Pi firmware writes into `memory@0` on a 4 GiB board
