@@ -10,10 +10,16 @@ use system_tests::boot;
 const LIMIT: Duration = Duration::from_secs(300);
 
 fn conformance(gic: &str, smp: usize, delivery: &str) {
+    conformance_on(None, gic, smp, delivery);
+}
+
+/// [`conformance`] on QEMU CPU model `cpu` (`None`: scripts/run's default,
+/// `max` on GICv3 and `cortex-a57` on GICv2).
+fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) {
     let n = smp.to_string();
     // -icount: the guest's timeouts count instructions, not host time, so a
     // busy 2-core host cannot make a check fail (and the counters repeat).
-    let args = [
+    let mut args = vec![
         "--icount",
         "--dirty-ram",
         "--guest",
@@ -25,6 +31,9 @@ fn conformance(gic: &str, smp: usize, delivery: &str) {
         "--delivery",
         delivery,
     ];
+    if let Some(cpu) = cpu {
+        args.extend(["--cpu", cpu]);
+    }
     let run = boot(&args, LIMIT);
     let ctx = format!("scripts/run {}:\n{}", args.join(" "), run.output);
     let last = run.output.lines().rfind(|l| l.contains(" passed, "));
@@ -101,6 +110,26 @@ fn gicv2_one_vcpu_vi() {
 #[test]
 fn gicv2_one_vcpu_lr() {
     conformance("v2", 1, "lr");
+}
+
+// The cores of the boards the project names: the Cortex-A55 of the
+// RK3566/RK3568 (GICv3) and the Amlogic SM1 (GIC-400), with no pointer
+// authentication, no SVE and PMUv3 before p5; the Raspberry Pi 4's
+// Cortex-A72 (GIC-400).
+
+#[test]
+fn cortex_a55_gicv3_four_vcpus_vi() {
+    conformance_on(Some("cortex-a55"), "v3", 4, "vi");
+}
+
+#[test]
+fn cortex_a55_gicv2_four_vcpus_lr() {
+    conformance_on(Some("cortex-a55"), "v2", 4, "lr");
+}
+
+#[test]
+fn cortex_a72_gicv2_four_vcpus_vi() {
+    conformance_on(Some("cortex-a72"), "v2", 4, "vi");
 }
 
 /// QEMU's GICv2 board tree with a fifth CPU that is not there: its
