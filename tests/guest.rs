@@ -132,6 +132,34 @@ fn cortex_a72_gicv2_four_vcpus_vi() {
     conformance_on(Some("cortex-a72"), "v2", 4, "vi");
 }
 
+/// Through U-Boot's booti (see tests/linux.rs): the conformance guest,
+/// 4 vCPUs, list-register delivery set by the boot script's bootargs.
+#[test]
+fn uboot_booti_gicv2_four_vcpus_lr() {
+    let args = [
+        "--icount",
+        "--guest",
+        "selftest",
+        "--boot",
+        "uboot",
+        "--gic",
+        "v2",
+        "--smp",
+        "4",
+        "--delivery",
+        "lr",
+    ];
+    let run = boot(&args, LIMIT);
+    let ctx = format!("scripts/run {}:\n{}", args.join(" "), run.output);
+    assert!(run.has("Starting kernel ..."), "{ctx}");
+    assert!(run.has("delivery Lr"), "{ctx}");
+    assert!(
+        run.output.lines().any(|l| l.ends_with(" passed, 0 failed")),
+        "{ctx}"
+    );
+    assert_eq!(run.status, Some(0), "{ctx}");
+}
+
 /// QEMU's GICv2 board tree with a fifth CPU that is not there: its
 /// CPU_ON fails, so the guest must get four vCPUs and never reach it.
 fn dtb_with_a_missing_cpu() -> std::path::PathBuf {

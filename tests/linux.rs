@@ -296,3 +296,32 @@ fn sha256_hex(data: &[u8]) -> String {
         .unwrap()
         .to_string()
 }
+
+/// The boot path of a board with U-Boot (an RK3568, say): QEMU starts
+/// Debian's U-Boot for virt at EL2, its distro boot finds `boot.scr` on the
+/// disk `scripts/image uboot` wrote, and `booti` enters the hypervisor at
+/// EL2 with U-Boot's device tree and the bundle as the initrd, up to the
+/// Linux guest's userspace on 4 vCPUs.
+#[test]
+fn uboot_booti_boots_the_hypervisor_and_linux() {
+    let script = "grep -c ^processor /proc/cpuinfo; cat /proc/cmdline";
+    let run = exec("v3", "vi", script, &["--boot", "uboot", "--icount"]);
+    let out = run.output.trim();
+    assert!(out.starts_with("4\n"), "{out}");
+    let log = std::fs::read_to_string(root().join("build/exec.log")).unwrap();
+    for line in [
+        "U-Boot 20",
+        "Found U-Boot script /boot.scr",
+        "rvhyp: loading the hypervisor and its guest bundle",
+        "Starting kernel ...",
+    ] {
+        assert!(log.contains(line), "no '{line}' in the U-Boot run: {log}");
+    }
+    // Entered by booti at U-Boot's kernel_addr_r, at EL2, with the
+    // command line the boot script set.
+    assert!(
+        log.contains("rvhyp 0.1.0 at EL2, image at 0x40400000"),
+        "{log}"
+    );
+    assert!(log.contains("delivery Vi, WFI trapped"), "{log}");
+}
