@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! Which of the host's devices a guest is given, and how their interrupts
-//! become rVID inputs: the console first, then every device whose
-//! `compatible` is one of the assigned kinds, in tree order; each of their
+//! become rVID inputs: the guest's console first (the first UART that is
+//! not the hypervisor's own), then every device whose `compatible` is one
+//! of the assigned kinds, in tree order; each of their
 //! GIC SPIs, in order, takes the next rVID input. The result says, per
 //! input, which physical line feeds it (the hypervisor's map from physical
 //! INTID to guest input, built once), and gives the [`GuestDevice`]s the
@@ -106,7 +107,9 @@ pub struct Assignment<'a> {
     devices: Vec<Assigned<'a>>,
     /// rVID input `n` is fed by `inputs[n]`.
     pub inputs: Vec<InputLine>,
-    /// Whether `devices[0]` is the host's console.
+    /// Whether `devices[0]` is the guest's console: a UART of its own,
+    /// never the hypervisor's (`/chosen/stdout-path`), which no guest is
+    /// given.
     pub has_console: bool,
     /// The assigned devices' interrupts that feed no input, and why.
     pub refused: Vec<RefusedLine<'a>>,
@@ -125,9 +128,11 @@ pub struct SharedPage<'a> {
 
 impl<'a> Assignment<'a> {
     /// Choose the devices of `platform` to give a guest with `max_inputs`
-    /// rVID inputs: its console, and the devices whose `compatible` is one
-    /// of `kinds`. An error if one of them has a name or `compatible` over
-    /// its limit.
+    /// rVID inputs: a console (the first UART in tree order that is not
+    /// the hypervisor's), and the devices whose `compatible` is one of
+    /// `kinds`. The hypervisor's console is never given, and neither is a
+    /// device sharing a page with it. An error if one of them has a name or
+    /// `compatible` over its limit.
     pub fn choose(
         platform: &Platform<'a>,
         kinds: &[&str],
@@ -137,8 +142,12 @@ impl<'a> Assignment<'a> {
         let mut chosen = Vec::new();
         let mut console_device = None;
         for (i, d) in platform.devices.iter().enumerate() {
-            let is_console = console.is_some_and(|b| d.regs.first().is_some_and(|r| r.base == b));
-            if is_console {
+            let is_hyp_console =
+                console.is_some_and(|b| d.regs.first().is_some_and(|r| r.base == b));
+            if is_hyp_console {
+                continue;
+            }
+            if console_device.is_none() && platform::console::is_uart(d.compatibles) {
                 console_device = Some(i);
                 chosen.insert(0, i);
             } else if kinds.contains(&d.compatible) {

@@ -44,6 +44,14 @@ const KINDS: [(&str, ConsoleKind); 6] = [
     ("amlogic,meson-gx-uart", ConsoleKind::Meson),
 ];
 
+/// Whether a raw `compatible` (NUL-separated strings) names a UART this
+/// code drives: what a guest's own console may be.
+pub fn is_uart(compatibles: &[u8]) -> bool {
+    compatibles
+        .split(|&b| b == 0)
+        .any(|c| KINDS.iter().any(|(k, _)| k.as_bytes() == c))
+}
+
 /// Where `stdout-path` points: the path `base` followed by `sub` (an alias
 /// may be followed by a sub-path).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -200,7 +200,13 @@ pub fn dump_virt_dtb(name: &str, gic: u32, smp: usize) -> PathBuf {
             &smp.to_string(),
             "-m",
             "1G",
-            "-nographic",
+            "-display",
+            "none",
+            // Two UARTs, as scripts/run gives: the hypervisor's and the guest's.
+            "-serial",
+            "null",
+            "-serial",
+            "null",
         ])
         .status()
         .expect("qemu-system-aarch64 (Debian package qemu-system-arm)");

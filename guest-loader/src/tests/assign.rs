@@ -31,15 +31,17 @@ fn dtc(source: &str) -> Vec<u8> {
     out.stdout
 }
 
-/// A host with a console, two virtio-mmio transports (one edge, one
-/// level), an RTC, and a device of a kind nobody asked for. The console
-/// comes last in the tree on purpose.
+/// A host with the hypervisor's console (the first UART in the tree), a
+/// second UART for the guest, two virtio-mmio transports (one edge, one
+/// level), an RTC, and a device of a kind nobody asked for. The guest's
+/// UART comes last in the tree on purpose.
 const HOST: &str = r#"/dts-v1/;
 / {
 	#address-cells = <1>;
 	#size-cells = <1>;
 	interrupt-parent = <&gic>;
-	chosen { stdout-path = "/uart@9000000"; };
+	chosen { stdout-path = "/uart@9040000"; };
+	uart@9040000 { compatible = "arm,pl011", "arm,primecell"; reg = <0x9040000 0x1000>; interrupts = <0 8 4>; };
 	memory@40000000 { device_type = "memory"; reg = <0x40000000 0x10000000>; };
 	cpus {
 		#address-cells = <1>;
@@ -66,7 +68,7 @@ const HOST: &str = r#"/dts-v1/;
 const KINDS: [&str; 2] = ["arm,pl031", "virtio,mmio"];
 
 #[test]
-fn the_console_comes_first_then_the_assigned_kinds_in_tree_order() {
+fn the_guests_console_comes_first_then_the_assigned_kinds_in_tree_order() {
     let blob = dtc(HOST);
     let p = platform::discover_at(&blob, None).unwrap();
     let a = Assignment::choose(&p, &KINDS, 64).unwrap();
@@ -81,7 +83,7 @@ fn the_console_comes_first_then_the_assigned_kinds_in_tree_order() {
             "virtio@a000200",
             "virtio@a000400"
         ],
-        "the PL061 was not asked for and must not be given"
+        "the PL061 was not asked for and the hypervisor's UART is never given"
     );
     let devices = a.guest_devices();
     let regs: Vec<(u64, u64)> = devices
@@ -168,14 +170,44 @@ fn inputs_stop_at_the_limit_and_the_devices_stay() {
 }
 
 #[test]
-fn without_a_console_only_the_kinds_are_given() {
-    let blob = dtc(&HOST.replace("stdout-path = \"/uart@9000000\";", ""));
+fn the_hypervisors_console_is_never_given() {
+    // With only the hypervisor's UART, the guest has no console.
+    let blob = dtc(&HOST.replace(
+        "uart@9000000 { compatible = \"arm,pl011\"",
+        "uart@9000000 { compatible = \"acme,other\"",
+    ));
     let p = platform::discover_at(&blob, None).unwrap();
     let a = Assignment::choose(&p, &KINDS, 64).unwrap();
     assert!(!a.has_console);
     assert_eq!(a.len(), 4);
     assert_eq!(a.inputs[0].intid, 48);
+    assert!(a.pages().iter().all(|&p| p != 0x904_0000));
     assert!(Assignment::choose(&p, &[], 64).unwrap().is_empty());
+    // Nor is a device in its page.
+    let blob = dtc(&HOST.replace(
+        "\tuart@9000000 {",
+        "\trtc@9040800 { compatible = \"arm,pl031\"; reg = <0x9040800 0x100>; interrupts = <0 9 4>; };\n\tuart@9000000 {",
+    ));
+    let p = platform::discover_at(&blob, None).unwrap();
+    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    assert!(a.guest_devices().iter().all(|d| d.name != "rtc@9040800"));
+    assert_eq!(a.shared_pages.len(), 1);
+    assert_eq!(a.shared_pages[0].device, "rtc@9040800");
+    assert_eq!(a.shared_pages[0].neighbour, "uart@9040000");
+}
+
+#[test]
+fn without_a_hypervisor_console_the_first_uart_is_the_guests() {
+    let blob = dtc(&HOST.replace("stdout-path = \"/uart@9040000\";", ""));
+    let p = platform::discover_at(&blob, None).unwrap();
+    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    assert!(a.has_console);
+    assert_eq!(a.guest_devices()[0].name, "uart@9040000");
+    assert_eq!(
+        a.len(),
+        5,
+        "one UART is the console, the other of no kind asked for"
+    );
 }
 
 /// `HOST` with the RTC's node name and `compatible` replaced.

@@ -28,7 +28,8 @@ use crate::arch::stage2::{Mem, Stage2};
 use crate::arch::{cache, virt};
 use crate::board::Board;
 
-/// Device-tree compatibles passed through to the guest, besides the console.
+/// Device-tree compatibles passed through to the guest, besides its console
+/// (a UART that is not the hypervisor's).
 const ASSIGNED: [&str; 2] = ["arm,pl031", "virtio,mmio"];
 
 /// Why the VM cannot be made: one line, which `main` logs before it
@@ -129,6 +130,12 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
         );
     }
     let devices = assigned.guest_devices();
+    match (assigned.has_console, devices.first()) {
+        (true, Some(d)) => log::info!("guest console: {} (a UART of its own)", d.name),
+        _ => log::warn!(
+            "the guest has no console: the board has no UART beside the hypervisor's (under QEMU, give a second -serial)"
+        ),
+    }
     let ncpus = cpus.len();
     let dtb = guest_loader::guest_dt(&GuestDesc {
         ram: (ram_pa, size),

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! Isolation and conduits: loads from IPAs the VM does not own (the GIC
-//! distributor, unassigned MMIO, the first byte past guest RAM) must come
-//! back as a synchronous external abort taken at EL1 (ESR EC 0x25, DFSC
-//! 0x10). main.rs maps these pages at stage 1, so any abort is stage 2's.
+//! distributor, the hypervisor's console UART, unassigned MMIO, the first
+//! byte past guest RAM) must come back as a synchronous external abort
+//! taken at EL1 (ESR EC 0x25, DFSC 0x10). main.rs maps these pages at
+//! stage 1, so any abort is stage 2's.
 //! And an rVIC call by `SMC #0` must be answered like one by `HVC #0`.
 
 use selftest::abi::*;
@@ -13,8 +14,9 @@ use super::*;
 use crate::{arch, exception};
 
 /// The IPAs probed, besides the end of RAM.
-pub const PROBES: [(u64, &str); 2] = [
+pub const PROBES: [(u64, &str); 3] = [
     (0x0800_0000, "the GIC distributor"),
+    (0x0900_0000, "the hypervisor's console, QEMU virt's first PL011"),
     (0x1000_0000, "unassigned MMIO"),
 ];
 
