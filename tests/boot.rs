@@ -168,3 +168,46 @@ fn oversized_bootargs_give_a_clear_error() {
         assert!(!run.has("] guest: "), "{}", ctx());
     }
 }
+
+/// A bundle's device list is checked against the board before anything is
+/// given: a device that is the hypervisor's console, that no node is, or
+/// that is not a device the GIC serves is refused in one line naming it,
+/// and the board powers off.
+#[test]
+fn a_device_list_the_board_cannot_honour_is_refused_by_name() {
+    let dir = root().join("target/system-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut kernel = vec![0u8; 64];
+    kernel[56..60].copy_from_slice(b"ARM\x64");
+    for (device, why) in [
+        (
+            "serial0",
+            "it is the hypervisor's console and is never given",
+        ),
+        (
+            "/pl011@9000000",
+            "it is the hypervisor's console and is never given",
+        ),
+        (
+            "/nope@0",
+            "no node has this path or alias in the host device tree",
+        ),
+        ("/intc@8000000", "not a device the hypervisor can give"),
+    ] {
+        let bundle = dir.join("devices.guest");
+        let b = Bundle::write_with(&kernel, None, "", Some(&[device]));
+        std::fs::write(&bundle, b).unwrap();
+        let run = boot(
+            &["--bundle", bundle.to_str().unwrap(), "--smp", "2"],
+            Duration::from_secs(60),
+        );
+        let ctx = || format!("--device {device}:\n{}", run.output);
+        assert_eq!(run.status, Some(0), "QEMU did not power off: {}", ctx());
+        let err = run.lines_with("cannot start the guest");
+        assert_eq!(err.len(), 1, "{}", ctx());
+        let want = format!("cannot start the guest: guest bundle: device {device}: {why}");
+        assert!(err[0].contains(&want), "{}", ctx());
+        assert!(!run.has("PANIC") && !run.has("FATAL"), "{}", ctx());
+        assert!(!run.has("] guest: "), "{}", ctx());
+    }
+}

@@ -160,6 +160,35 @@ fn uboot_booti_gicv2_four_vcpus_lr() {
     assert_eq!(run.status, Some(0), "{ctx}");
 }
 
+/// The bundle's device list decides what the guest gets: with the RTC by
+/// its path alone, the guest has its console and the PL031 and nothing
+/// else (no virtio-mmio transport), and every check still passes.
+#[test]
+fn the_bundles_device_list_is_what_the_guest_gets() {
+    let args = [
+        "--icount",
+        "--guest",
+        "selftest",
+        "--device",
+        "/pl031@9010000",
+    ];
+    let run = boot(&args, LIMIT);
+    let ctx = format!(
+        "scripts/run {}:
+{}",
+        args.join(" "),
+        run.output
+    );
+    assert!(run.has("guest console: pl011@9040000"), "{ctx}");
+    assert!(run.has(" 2 device(s), 2 rVID input(s)"), "{ctx}");
+    assert!(!run.has("virtio"), "{ctx}");
+    assert!(
+        run.output.lines().any(|l| l.ends_with(" passed, 0 failed")),
+        "{ctx}"
+    );
+    assert_eq!(run.status, Some(0), "{ctx}");
+}
+
 /// QEMU's GICv2 board tree with a fifth CPU that is not there: its
 /// CPU_ON fails, so the guest must get four vCPUs and never reach it.
 fn dtb_with_a_missing_cpu() -> std::path::PathBuf {

@@ -39,6 +39,17 @@ pub enum Refused {
     Shared,
 }
 
+impl Refused {
+    /// Why, in words.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refused::NotAnSpi => "not an SPI (extended SPIs are not driven)",
+            Refused::NoInputLeft => "every rVID input is taken",
+            Refused::Shared => "an earlier device has it: a line feeds one input",
+        }
+    }
+}
+
 /// A device interrupt that feeds no input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RefusedLine<'a> {
@@ -62,6 +73,39 @@ pub enum AssignError<'a> {
     NameTooLong { name: &'a str, len: usize },
     /// Its `compatible` is `len` bytes, more than [`COMPATIBLE_MAX`].
     CompatibleTooLong { device: &'a str, len: usize },
+    /// A device the bundle names cannot be given.
+    Named {
+        selector: &'a str,
+        why: NamedRefusal<'a>,
+    },
+}
+
+/// Why a device the guest bundle names is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamedRefusal<'a> {
+    /// No node has that path, nor alias.
+    NoSuchNode,
+    /// The node's `status` is not okay.
+    Disabled,
+    /// The node has no `reg`.
+    NoRegisters,
+    /// An available node with registers that is not a device: the GIC, or
+    /// a node whose interrupts go to a controller other than the GIC, or
+    /// one not on a bus the CPU reaches.
+    NotOnGic,
+    /// It is the hypervisor's console.
+    HypervisorConsole,
+    /// A page of its registers holds `neighbour`'s, which is not given.
+    SharesPage { neighbour: &'a str },
+    /// Its interrupt `intid` can feed no rVID input.
+    Interrupt { intid: u32, why: Refused },
+}
+
+/// A device the guest bundle names, and the host node it names, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Named<'a> {
+    pub selector: &'a str,
+    pub node: Option<platform::NamedNode>,
 }
 
 impl fmt::Display for AssignError<'_> {
@@ -79,6 +123,31 @@ impl fmt::Display for AssignError<'_> {
                 f,
                 "host device tree: {device}: compatible is {len} bytes, more than the {COMPATIBLE_MAX} a guest's tree takes: shorten it"
             ),
+            AssignError::Named { selector, why } => {
+                write!(f, "guest bundle: device {selector}: ")?;
+                match why {
+                    NamedRefusal::NoSuchNode => f.write_str(
+                        "no node has this path or alias in the host device tree (scripts/platform lists the devices)",
+                    ),
+                    NamedRefusal::Disabled => f.write_str("the node is disabled (status)"),
+                    NamedRefusal::NoRegisters => f.write_str("the node has no registers (reg)"),
+                    NamedRefusal::NotOnGic => f.write_str(
+                        "not a device the hypervisor can give: the GIC itself, or a node whose interrupts go to another controller or that is not on a bus",
+                    ),
+                    NamedRefusal::HypervisorConsole => f.write_str(
+                        "it is the hypervisor's console and is never given (the guest's console is another UART)",
+                    ),
+                    NamedRefusal::SharesPage { neighbour } => write!(
+                        f,
+                        "a page of its registers holds {neighbour}'s, which the guest is not given: give both or neither"
+                    ),
+                    NamedRefusal::Interrupt { intid, why } => write!(
+                        f,
+                        "its interrupt {intid} can feed no rVID input: {}",
+                        why.reason()
+                    ),
+                }
+            }
         }
     }
 }
@@ -138,36 +207,112 @@ impl<'a> Assignment<'a> {
         kinds: &[&str],
         max_inputs: usize,
     ) -> Result<Assignment<'a>, AssignError<'a>> {
-        let console = platform.console.as_ref().map(|c| c.base);
-        let mut chosen = Vec::new();
-        let mut console_device = None;
+        let console = Self::guest_console(platform);
+        let mut chosen: Vec<usize> = console.into_iter().collect();
         for (i, d) in platform.devices.iter().enumerate() {
-            let is_hyp_console =
-                console.is_some_and(|b| d.regs.first().is_some_and(|r| r.base == b));
-            if is_hyp_console {
-                continue;
-            }
-            if console_device.is_none() && platform::console::is_uart(d.compatibles) {
-                console_device = Some(i);
-                chosen.insert(0, i);
-            } else if kinds.contains(&d.compatible) {
+            if Some(i) != console
+                && !Self::is_hyp_console(platform, i)
+                && kinds.contains(&d.compatible)
+            {
                 chosen.push(i);
             }
         }
+        Self::finish(platform, chosen, console, &[], max_inputs)
+    }
+
+    /// Like [`Self::choose`], but the devices given besides the console
+    /// are exactly those `named` (a guest bundle's device list), each
+    /// refused with an error if it cannot be given whole: no such node,
+    /// not a device, the hypervisor's console, a page shared with a node
+    /// not given, or an interrupt that can feed no input.
+    pub fn choose_named(
+        platform: &Platform<'a>,
+        named: &[Named<'a>],
+        max_inputs: usize,
+    ) -> Result<Assignment<'a>, AssignError<'a>> {
+        let console = Self::guest_console(platform);
+        let mut chosen: Vec<usize> = console.into_iter().collect();
+        let mut strict = Vec::new();
+        for n in named {
+            let refuse = |why| AssignError::Named {
+                selector: n.selector,
+                why,
+            };
+            let node = n.node.ok_or(refuse(NamedRefusal::NoSuchNode))?;
+            let found = platform
+                .devices
+                .iter()
+                .position(|d| d.offset == node.offset);
+            let i = match found {
+                Some(i) => i,
+                None if !node.available => return Err(refuse(NamedRefusal::Disabled)),
+                None if !node.has_reg => return Err(refuse(NamedRefusal::NoRegisters)),
+                None => return Err(refuse(NamedRefusal::NotOnGic)),
+            };
+            if Self::is_hyp_console(platform, i) {
+                return Err(refuse(NamedRefusal::HypervisorConsole));
+            }
+            if !chosen.contains(&i) {
+                chosen.push(i);
+            }
+            strict.push((i, n.selector));
+        }
+        Self::finish(platform, chosen, console, &strict, max_inputs)
+    }
+
+    /// Whether device `i` is the hypervisor's console.
+    fn is_hyp_console(platform: &Platform<'a>, i: usize) -> bool {
+        let console = platform.console.as_ref().map(|c| c.base);
+        platform
+            .devices
+            .get(i)
+            .is_some_and(|d| console.is_some_and(|b| d.regs.first().is_some_and(|r| r.base == b)))
+    }
+
+    /// The guest's console: the first UART in tree order that is not the
+    /// hypervisor's.
+    fn guest_console(platform: &Platform<'a>) -> Option<usize> {
+        platform.devices.iter().enumerate().position(|(i, d)| {
+            !Self::is_hyp_console(platform, i) && platform::console::is_uart(d.compatibles)
+        })
+    }
+
+    /// The assignment of devices `chosen` (the console, if any, first):
+    /// those sharing a page with a node not given are dropped, or refused
+    /// with an error if `strict` names them, and so is a `strict` device
+    /// whose interrupt can feed no input.
+    fn finish(
+        platform: &Platform<'a>,
+        mut chosen: Vec<usize>,
+        console_device: Option<usize>,
+        strict: &[(usize, &'a str)],
+        max_inputs: usize,
+    ) -> Result<Assignment<'a>, AssignError<'a>> {
+        let strict_name = |i: usize| strict.iter().find(|s| s.0 == i).map(|s| s.1);
         // A device whose pages hold another node's registers is not given
         // (stage 2 maps whole pages); dropping one can expose another, so
         // until nothing changes.
         let mut shared_pages = Vec::new();
         loop {
             let before = chosen.clone();
+            let mut refused = None;
             chosen.retain(|&i| {
                 let neighbour = platform.page_neighbour(i, |j| before.contains(&j));
                 if let Some(neighbour) = neighbour {
                     let device = platform.devices.get(i).map_or("", |d| d.name);
                     shared_pages.push(SharedPage { device, neighbour });
+                    if let (None, Some(selector)) = (refused, strict_name(i)) {
+                        refused = Some(AssignError::Named {
+                            selector,
+                            why: NamedRefusal::SharesPage { neighbour },
+                        });
+                    }
                 }
                 neighbour.is_none()
             });
+            if let Some(e) = refused {
+                return Err(e);
+            }
             if chosen.len() == before.len() {
                 break;
             }
@@ -175,12 +320,12 @@ impl<'a> Assignment<'a> {
         let has_console = console_device.is_some_and(|c| chosen.contains(&c));
         let chosen: Vec<_> = chosen
             .iter()
-            .filter_map(|&i| platform.devices.get(i))
+            .filter_map(|&i| Some((i, platform.devices.get(i)?)))
             .collect();
         let mut inputs: Vec<InputLine> = Vec::new();
         let mut devices = Vec::new();
         let mut refused = Vec::new();
-        for d in &chosen {
+        for (i, d) in &chosen {
             if d.name.len() > NAME_MAX {
                 return Err(AssignError::NameTooLong {
                     name: d.name,
@@ -204,6 +349,15 @@ impl<'a> Assignment<'a> {
                 } else {
                     None
                 };
+                if let (Some(why), Some(selector)) = (why, strict_name(*i)) {
+                    return Err(AssignError::Named {
+                        selector,
+                        why: NamedRefusal::Interrupt {
+                            intid: irq.intid,
+                            why,
+                        },
+                    });
+                }
                 if let Some(why) = why {
                     refused.push(RefusedLine {
                         device: d.name,

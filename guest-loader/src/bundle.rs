@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! The guest bundle: the one file the boot loader loads as the initrd, with
-//! the guest's kernel, its optional initrd and its command line.
+//! the guest's kernel, its optional initrd, its command line and the host
+//! devices it is given.
 //!
 //! Format (little-endian): the magic `RVHGUEST`, a `u32` version (1), a
 //! `u32` section count (at most [`MAX_SECTIONS`]), then one 24-byte entry
 //! per section: `u32` kind, `u32` reserved (0), `u64` offset from the
 //! bundle's start, `u64` size. Exactly one kernel section; at most one of
-//! each kind; bootargs of at most [`BOOTARGS_MAX`] bytes. The writer 8-byte aligns section data; the parser does not
-//! rely on it. This module owns the format: parsing is total (every input
+//! each kind; bootargs of at most [`BOOTARGS_MAX`] bytes; a device list of
+//! at most [`DEVICES_MAX`] bytes naming at most [`MAX_NAMED`] devices. The
+//! writer 8-byte aligns section data; the parser does not rely on it. This module owns the format: parsing is total (every input
 //! gives a [`Bundle`] or a [`BundleError`], with checked arithmetic).
 
 use alloc::vec::Vec;
@@ -25,6 +27,10 @@ pub const MAX_SECTIONS: u32 = 8;
 /// The limit also bounds the guest device tree the hypervisor builds on its
 /// heap with these bytes in it.
 pub const BOOTARGS_MAX: usize = 2047;
+/// Longest device-list section, in bytes.
+pub const DEVICES_MAX: usize = 1024;
+/// Most devices a device list names.
+pub const MAX_NAMED: usize = 32;
 const HEADER_LEN: usize = 16;
 const ENTRY_LEN: usize = 24;
 /// Alignment of section data in bundles [`Bundle::write`] produces.
@@ -40,6 +46,11 @@ pub enum Kind {
     Initrd = 2,
     /// The guest's command line: UTF-8, no NUL.
     Bootargs = 3,
+    /// The host devices the guest is given besides its console: UTF-8,
+    /// one device per line (an absolute node path or an alias of the host
+    /// device tree), no NUL, no empty line. Empty: none. Without this
+    /// section the hypervisor gives its default set.
+    Devices = 4,
 }
 
 impl Kind {
@@ -48,6 +59,7 @@ impl Kind {
             1 => Some(Kind::Kernel),
             2 => Some(Kind::Initrd),
             3 => Some(Kind::Bootargs),
+            4 => Some(Kind::Devices),
             _ => None,
         }
     }
@@ -57,6 +69,7 @@ impl Kind {
             Kind::Kernel => "kernel",
             Kind::Initrd => "initrd",
             Kind::Bootargs => "bootargs",
+            Kind::Devices => "devices",
         }
     }
 }
@@ -68,6 +81,16 @@ pub struct Bundle<'a> {
     pub initrd: Option<&'a [u8]>,
     /// `""` if the bundle has no bootargs section.
     pub bootargs: &'a str,
+    /// The device list, one per line; `None` without a devices section
+    /// (the hypervisor's default set).
+    pub devices: Option<&'a str>,
+}
+
+impl<'a> Bundle<'a> {
+    /// The devices the list names, in order.
+    pub fn named_devices(&self) -> impl Iterator<Item = &'a str> {
+        self.devices.unwrap_or("").lines()
+    }
 }
 
 /// Why a buffer is not a bundle. `section` is the 0-based index of the
@@ -115,6 +138,19 @@ pub enum BundleError {
     BootargsTooLong {
         len: usize,
     },
+    /// The device list is `len` bytes, more than [`DEVICES_MAX`].
+    DevicesTooLong {
+        len: usize,
+    },
+    /// The device list names more than [`MAX_NAMED`] devices.
+    TooManyDevices {
+        count: usize,
+    },
+    /// The device list is not UTF-8 or holds a NUL, an empty line or a
+    /// space; `at` is the first bad byte.
+    BadDeviceList {
+        at: usize,
+    },
 }
 
 impl fmt::Display for BundleError {
@@ -137,7 +173,7 @@ impl fmt::Display for BundleError {
             }
             BundleError::UnknownKind { section, kind } => write!(
                 f,
-                "{head}: section {section}: unknown kind {kind} (1 kernel, 2 initrd, 3 bootargs)"
+                "{head}: section {section}: unknown kind {kind} (1 kernel, 2 initrd, 3 bootargs, 4 devices)"
             ),
             BundleError::DuplicateKind { section, kind } => write!(
                 f,
@@ -163,6 +199,18 @@ impl fmt::Display for BundleError {
             BundleError::BootargsTooLong { len } => write!(
                 f,
                 "{head}: the bootargs are {len} bytes, more than the {BOOTARGS_MAX} a guest can take: shorten them (scripts/mkguest --append)"
+            ),
+            BundleError::DevicesTooLong { len } => write!(
+                f,
+                "{head}: the device list is {len} bytes, more than {DEVICES_MAX}: name fewer devices (scripts/mkguest --device)"
+            ),
+            BundleError::TooManyDevices { count } => write!(
+                f,
+                "{head}: the device list names {count} devices, more than {MAX_NAMED}: name fewer (scripts/mkguest --device)"
+            ),
+            BundleError::BadDeviceList { at } => write!(
+                f,
+                "{head}: the device list is not one node path or alias per line (byte {at}): rewrite it with scripts/mkguest --device"
             ),
         }
     }
@@ -208,7 +256,7 @@ impl<'a> Bundle<'a> {
         if bytes.len() < table_end {
             return Err(truncated(table_end));
         }
-        let mut found: [Option<&'a [u8]>; 3] = [None; 3];
+        let mut found: [Option<&'a [u8]>; 4] = [None; 4];
         for section in 0..count as usize {
             let e = HEADER_LEN + section * ENTRY_LEN;
             let raw_kind = le32(bytes, e);
@@ -236,7 +284,7 @@ impl<'a> Bundle<'a> {
             }
             *slot = Some(data);
         }
-        let [kernel, initrd, bootargs] = found;
+        let [kernel, initrd, bootargs, devices] = found;
         let kernel = kernel.ok_or(BundleError::NoKernel)?;
         let bootargs = match bootargs {
             None => "",
@@ -253,21 +301,34 @@ impl<'a> Bundle<'a> {
                 s
             }
         };
+        let devices = devices.map(device_list).transpose()?;
         Ok(Bundle {
             kernel,
             initrd,
             bootargs,
+            devices,
         })
     }
 
     /// Writes a bundle: the kernel, then the initrd (if any), then the
-    /// bootargs (if not empty), each 8-byte aligned. Sizes are not checked
+    /// bootargs (if not empty), then the device list (if given: `devices`
+    /// joined by newlines), each 8-byte aligned. Sizes are not checked
     /// (tests write bundles the parser refuses): [`Bundle::parse`] the
     /// result to find out whether a hypervisor takes it.
     ///
     /// # Panics
     /// If `bootargs` contains a NUL byte (the format forbids it).
     pub fn write(kernel: &[u8], initrd: Option<&[u8]>, bootargs: &str) -> Vec<u8> {
+        Bundle::write_with(kernel, initrd, bootargs, None)
+    }
+
+    /// [`Bundle::write`], with a device list if `devices` is `Some`.
+    pub fn write_with(
+        kernel: &[u8],
+        initrd: Option<&[u8]>,
+        bootargs: &str,
+        devices: Option<&[&str]>,
+    ) -> Vec<u8> {
         assert!(
             !bootargs.contains('\0'),
             "guest bundle bootargs may not contain NUL"
@@ -279,6 +340,10 @@ impl<'a> Bundle<'a> {
         }
         if !bootargs.is_empty() {
             sections.push((Kind::Bootargs, bootargs.as_bytes()));
+        }
+        let list = devices.map(|d| d.join("\n"));
+        if let Some(list) = &list {
+            sections.push((Kind::Devices, list.as_bytes()));
         }
         let mut out = Vec::new();
         out.extend_from_slice(&MAGIC);
@@ -298,4 +363,32 @@ impl<'a> Bundle<'a> {
         }
         out
     }
+}
+
+/// Checks a device-list section: UTF-8, at most [`DEVICES_MAX`] bytes, at
+/// most [`MAX_NAMED`] lines, none empty, no NUL or whitespace in a line.
+fn device_list(b: &[u8]) -> Result<&str, BundleError> {
+    if b.len() > DEVICES_MAX {
+        return Err(BundleError::DevicesTooLong { len: b.len() });
+    }
+    let s = core::str::from_utf8(b).map_err(|e| BundleError::BadDeviceList {
+        at: e.valid_up_to(),
+    })?;
+    let mut start = 0;
+    let mut count = 0;
+    for line in s.split('\n') {
+        let bad = line
+            .bytes()
+            .position(|c| c == 0 || c.is_ascii_whitespace())
+            .or(line.is_empty().then_some(0));
+        if let (false, Some(at)) = (s.is_empty(), bad) {
+            return Err(BundleError::BadDeviceList { at: start + at });
+        }
+        start += line.len() + 1;
+        count += 1;
+    }
+    if count > MAX_NAMED {
+        return Err(BundleError::TooManyDevices { count });
+    }
+    Ok(s)
 }

@@ -22,7 +22,7 @@ pub mod guest_dt;
 pub mod image;
 pub mod layout;
 
-pub use assign::{AssignError, Assignment, InputLine};
+pub use assign::{AssignError, Assignment, InputLine, Named, NamedRefusal};
 pub use bundle::{Bundle, BundleError};
 pub use desc::{DescError, GuestDesc, GuestDevice};
 pub use guest_dt::{guest_dt, VTIMER_INTID};

@@ -193,7 +193,7 @@ fn command_line_mistakes_exit_2() {
         assert_eq!(code, 2, "{args:?}");
         assert_eq!(
             msg,
-            format!("mkguest: {want} (usage: mkguest --kernel FILE [--initrd FILE] [--append ARGS] -o OUT)"),
+            format!("mkguest: {want} (usage: mkguest --kernel FILE [--initrd FILE] [--append ARGS] [--device PATH-or-ALIAS|none]... -o OUT)"),
             "{args:?}"
         );
     }
@@ -202,4 +202,47 @@ fn command_line_mistakes_exit_2() {
     assert!(String::from_utf8(out.stdout)
         .unwrap()
         .starts_with("usage: mkguest"));
+}
+
+#[test]
+fn devices_are_listed_in_order_and_none_gives_an_empty_list() {
+    let d = dir("devices");
+    let (k, o) = (d.join("Image"), d.join("out.guest"));
+    std::fs::write(&k, image()).unwrap();
+    let kernel = p(&k).to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--kernel", &kernel, "-o", p(&o)];
+        args.extend_from_slice(extra);
+        let out = mkguest(&args);
+        assert!(out.status.success(), "{out:?}");
+        std::fs::read(&o).unwrap()
+    };
+    let b = run(&["--device", "/pl031@9010000", "--device", "serial1"]);
+    let parsed = Bundle::parse(&b).unwrap();
+    assert_eq!(parsed.devices, Some("/pl031@9010000\nserial1"));
+    let named: Vec<&str> = parsed.named_devices().collect();
+    assert_eq!(named, ["/pl031@9010000", "serial1"]);
+    let b = run(&["--device", "none"]);
+    let parsed = Bundle::parse(&b).unwrap();
+    assert_eq!(parsed.devices, Some(""));
+    assert_eq!(parsed.named_devices().count(), 0);
+    let b = run(&[]);
+    assert_eq!(Bundle::parse(&b).unwrap().devices, None);
+    for bad in ["", "two words"] {
+        let out = mkguest(&["--kernel", &kernel, "-o", p(&o), "--device", bad]);
+        let (code, line) = fails(&out);
+        assert_eq!(code, 2);
+        assert!(
+            line.contains("is not a device-tree node path or alias"),
+            "{line}"
+        );
+    }
+    let many: Vec<String> = (0..33).map(|i| format!("/dev@{i:x}")).collect();
+    let mut args = vec!["--kernel", &kernel, "-o", p(&o)];
+    for m in &many {
+        args.extend_from_slice(&["--device", m]);
+    }
+    let (code, line) = fails(&mkguest(&args));
+    assert_eq!(code, 1);
+    assert!(line.contains("names 33 devices, more than 32"), "{line}");
 }

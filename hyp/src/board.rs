@@ -22,6 +22,8 @@ pub enum EnableMethod {
 
 pub struct Board {
     pub platform: Platform<'static>,
+    /// The device tree `platform` was read from.
+    pub dtb: &'static [u8],
     pub gic: &'static dyn Gic,
     /// The EL2 physical timer's INTID.
     pub hyp_timer: IntId,
@@ -78,7 +80,11 @@ impl Board {
 
 /// Build the board from discovery: order the CPUs, construct the GIC
 /// driver. The console is set up before this, by `main`.
-pub fn init(platform: Platform<'static>, boot_mpidr: u64) -> Result<&'static Board, &'static str> {
+pub fn init(
+    platform: Platform<'static>,
+    dtb: &'static [u8],
+    boot_mpidr: u64,
+) -> Result<&'static Board, &'static str> {
     let dt_cpus = platform.cpus.as_slice();
     let boot = dt_cpus
         .iter()
@@ -150,6 +156,7 @@ pub fn init(platform: Platform<'static>, boot_mpidr: u64) -> Result<&'static Boa
     let smccc_1_1 = platform.psci.and_then(smccc_1_1);
     Ok(BOARD.call_once(|| Board {
         platform,
+        dtb,
         gic,
         hyp_timer,
         ncpus,

@@ -108,7 +108,7 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     );
     report_platform(&platform);
 
-    let board = match board::init(platform, arch::mpidr()) {
+    let board = match board::init(platform, dtb, arch::mpidr()) {
         Ok(b) => b,
         Err(e) => fail(e),
     };

@@ -48,6 +48,9 @@ pub struct Device<'a, 'd> {
     pub regs: &'d [Range],
     /// The interrupts, as GIC INTIDs.
     pub irqs: IrqList<'a>,
+    /// Where the node starts in the blob's structure block: its identity,
+    /// as [`crate::find_node`] gives it.
+    pub offset: usize,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,6 +61,8 @@ struct Entry<'a> {
     compatibles: &'a [u8],
     first_reg: u16,
     regs: u16,
+    /// The node's structure offset (a blob is at most 4 GiB).
+    offset: u32,
     irqs: IrqList<'a>,
 }
 
@@ -94,6 +99,7 @@ impl<'a> Devices<'a> {
                 .get(start..start + usize::from(e.regs))
                 .unwrap_or(&[]),
             irqs: e.irqs,
+            offset: e.offset as usize,
         })
     }
 
@@ -154,6 +160,7 @@ impl<'a> Devices<'a> {
             // MAX_DEVICE_REGS fits in u16.
             first_reg: first as u16,
             regs: (self.regs.len() - first) as u16,
+            offset: n.offset() as u32,
             irqs,
         };
         self.entries.push(entry).map_err(|_| Error::TooMany {

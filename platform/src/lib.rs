@@ -361,6 +361,38 @@ pub fn find_console(dtb: &[u8]) -> Option<ConsoleInfo<'_>> {
     found
 }
 
+/// A node a guest's device list names, as [`find_node`] finds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NamedNode {
+    /// Its structure offset: a [`Device`]'s `offset` if it is one.
+    pub offset: usize,
+    /// `status` absent, `"okay"` or `"ok"`.
+    pub available: bool,
+    pub has_reg: bool,
+}
+
+/// The node `selector` names: an absolute path (`/soc/serial@7e201000`,
+/// each component a full node name) or an alias (`serial1`, looked up in
+/// `/aliases`). `None` if there is no such node.
+pub fn find_node(dtb: &[u8], selector: &str) -> Option<NamedNode> {
+    let fdt = Fdt::new(dtb).ok()?;
+    let root = fdt.root();
+    let path = if selector.starts_with('/') {
+        selector
+    } else {
+        root.child("aliases")?.str_prop(selector)?
+    };
+    let mut node = root;
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        node = node.child(part)?;
+    }
+    Some(NamedNode {
+        offset: node.offset(),
+        available: node.is_available(),
+        has_reg: node.has("reg"),
+    })
+}
+
 /// The PSCI firmware alone, so that a failed boot can still power off.
 pub fn find_psci(dtb: &[u8]) -> Option<Psci> {
     let fdt = Fdt::new(dtb).ok()?;

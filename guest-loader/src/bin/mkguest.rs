@@ -2,7 +2,12 @@
 //! Host tool: writes a guest bundle (the file the boot loader loads as the
 //! hypervisor's initrd, see `docs/guest.md`).
 //!
-//! Usage: `mkguest --kernel FILE [--initrd FILE] [--append ARGS] -o OUT`.
+//! Usage: `mkguest --kernel FILE [--initrd FILE] [--append ARGS]
+//! [--device PATH-or-ALIAS]... -o OUT`. Each `--device` names a host device
+//! (a device-tree node path or alias) the guest is given besides its
+//! console; `--device none` gives none. Without `--device` the hypervisor
+//! gives its default set (on QEMU virt: the RTC and the virtio-mmio
+//! transports).
 //! The kernel must be an arm64 `Image` (a Linux `arch/arm64/boot/Image` or
 //! one of this project's bare-metal guests). Silent on success; errors are
 //! one line on stderr: exit status 2 for a bad command line, 1 for
@@ -30,13 +35,15 @@ mod host {
     use guest_loader::{Bundle, ImageHeader};
     use std::process::ExitCode;
 
-    const USAGE: &str = "usage: mkguest --kernel FILE [--initrd FILE] [--append ARGS] -o OUT";
+    const USAGE: &str = "usage: mkguest --kernel FILE [--initrd FILE] [--append ARGS] [--device PATH-or-ALIAS|none]... -o OUT";
 
     /// The command line, checked.
     struct Args {
         kernel: String,
         initrd: Option<String>,
         append: String,
+        /// `None`: the hypervisor's default set.
+        devices: Option<Vec<String>>,
         out: String,
     }
 
@@ -59,8 +66,25 @@ mod host {
 
     fn parse(argv: &[String]) -> Result<Args, Failure> {
         let (mut kernel, mut initrd, mut append, mut out) = (None, None, None, None);
+        let mut devices: Option<Vec<String>> = None;
         let mut it = argv.iter();
         while let Some(flag) = it.next() {
+            if flag == "--device" {
+                let value = it
+                    .next()
+                    .ok_or_else(|| usage("--device needs a node path or alias, or none".into()))?;
+                let list = devices.get_or_insert_with(Vec::new);
+                match value.as_str() {
+                    "none" => {}
+                    v if v.is_empty() || v.contains(|c: char| c.is_whitespace() || c == '\0') => {
+                        return Err(usage(format!(
+                            "--device '{v}' is not a device-tree node path or alias"
+                        )))
+                    }
+                    v => list.push(v.to_string()),
+                }
+                continue;
+            }
             let slot = match flag.as_str() {
                 "--kernel" => &mut kernel,
                 "--initrd" => &mut initrd,
@@ -79,6 +103,7 @@ mod host {
             kernel: kernel.ok_or_else(|| usage("no --kernel".into()))?,
             initrd,
             append: append.unwrap_or_default(),
+            devices,
             out: out.ok_or_else(|| usage("no -o OUT".into()))?,
         })
     }
@@ -95,7 +120,12 @@ mod host {
             Some(path) => Some(read("initrd", path)?),
             None => None,
         };
-        let bundle = Bundle::write(&kernel, initrd.as_deref(), &args.append);
+        let devices: Option<Vec<&str>> = args
+            .devices
+            .as_ref()
+            .map(|d| d.iter().map(String::as_str).collect());
+        let bundle =
+            Bundle::write_with(&kernel, initrd.as_deref(), &args.append, devices.as_deref());
         // The hypervisor's own checks, so a bundle it would refuse is
         // refused here, with the same line.
         Bundle::parse(&bundle).map_err(|e| failed(e.to_string()))?;

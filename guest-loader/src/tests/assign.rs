@@ -305,3 +305,95 @@ fn a_device_sharing_a_page_with_one_not_given_is_refused_by_name() {
         3
     );
 }
+
+/// `choose_named` with `selectors` resolved in `blob`, as the hypervisor
+/// resolves a bundle's device list.
+fn named<'a>(
+    blob: &'a [u8],
+    p: &platform::Platform<'a>,
+    selectors: &[&'a str],
+    max: usize,
+) -> Result<Assignment<'a>, AssignError<'a>> {
+    use crate::assign::Named;
+    let named: Vec<Named> = selectors
+        .iter()
+        .map(|&selector| Named {
+            selector,
+            node: platform::find_node(blob, selector),
+        })
+        .collect();
+    Assignment::choose_named(p, &named, max)
+}
+
+#[test]
+fn a_device_list_gives_exactly_the_devices_it_names() {
+    let source = HOST
+        .replace(
+            "\tchosen {",
+            "\taliases { rtc = \"/rtc@9010000\"; gpio = \"/gpio@9030000\"; };\n\tchosen {",
+        )
+        .replace(
+            "\tuart@9000000 {",
+            "\tsoc { compatible = \"simple-bus\"; #address-cells = <1>; #size-cells = <1>; ranges;\n\t\tspi@9050000 { compatible = \"acme,spi\"; reg = <0x9050000 0x1000>; interrupts = <0 10 4>; };\n\t\toff@9060000 { compatible = \"acme,off\"; reg = <0x9060000 0x1000>; status = \"disabled\"; };\n\t};\n\tuart@9000000 {",
+        );
+    let blob = dtc(&source);
+    let p = platform::discover_at(&blob, None).unwrap();
+    // By alias, by path (nested too), in the list's order after the console.
+    let a = named(&blob, &p, &["gpio", "/soc/spi@9050000", "rtc", "gpio"], 64).unwrap();
+    let names: Vec<&str> = a.guest_devices().iter().map(|d| d.name).collect();
+    assert_eq!(
+        names,
+        ["uart@9000000", "gpio@9030000", "spi@9050000", "rtc@9010000"]
+    );
+    assert!(a.has_console);
+    let intids: Vec<u32> = a.inputs.iter().map(|l| l.intid).collect();
+    assert_eq!(intids, [33, 39, 42, 34]);
+    // An empty list: the console alone.
+    let a = named(&blob, &p, &[], 64).unwrap();
+    assert_eq!(a.len(), 1);
+
+    let refusal = |selectors: &[&'static str], max| named(&blob, &p, selectors, max).unwrap_err();
+    use crate::assign::NamedRefusal::*;
+    let cases: [(&[&str], usize, crate::assign::NamedRefusal); 7] = [
+        (&["/nope@1"], 64, NoSuchNode),
+        (&["nosuchalias"], 64, NoSuchNode),
+        (&["/soc/off@9060000"], 64, Disabled),
+        (&["/cpus"], 64, NoRegisters),
+        (&["/interrupt-controller@8000000"], 64, NotOnGic),
+        (&["/uart@9040000"], 64, HypervisorConsole),
+        (
+            &["rtc", "gpio"],
+            2,
+            Interrupt {
+                intid: 39,
+                why: Refused::NoInputLeft,
+            },
+        ),
+    ];
+    for (selectors, max, why) in cases {
+        let e = refusal(selectors, max);
+        let AssignError::Named { why: got, .. } = e else {
+            panic!("{selectors:?}: {e:?}");
+        };
+        assert_eq!(got, why, "{selectors:?}");
+        let line = e.to_string();
+        assert!(
+            line.starts_with("guest bundle: device ") && !line.contains('\n'),
+            "{line}"
+        );
+    }
+    // A device sharing a page with one not given is refused by name.
+    let blob = dtc(&source.replace(
+        "\tuart@9000000 {",
+        "\trtc@9030400 { compatible = \"arm,pl031\"; reg = <0x9030400 0x100>; interrupts = <0 9 4>; };\n\tuart@9000000 {",
+    ));
+    let p = platform::discover_at(&blob, None).unwrap();
+    let e = named(&blob, &p, &["/rtc@9030400"], 64).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "guest bundle: device /rtc@9030400: a page of its registers holds gpio@9030000's, which the guest is not given: give both or neither"
+    );
+    // Given together, they share the page.
+    let a = named(&blob, &p, &["/rtc@9030400", "gpio"], 64).unwrap();
+    assert_eq!(a.len(), 3);
+}

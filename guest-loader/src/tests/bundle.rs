@@ -232,17 +232,17 @@ fn duplicate_kind() {
 
 #[test]
 fn unknown_kind_and_reserved_field() {
-    for kind in [0, 4, u32::MAX] {
+    for kind in [0, 5, u32::MAX] {
         let b = raw(1, &[(1, 0, 0, 1), (kind, 0, 0, 1)], &[]);
         assert_eq!(err(&b), BundleError::UnknownKind { section: 1, kind });
     }
     assert_eq!(
         BundleError::UnknownKind {
             section: 1,
-            kind: 4
+            kind: 5
         }
         .to_string(),
-        "guest bundle: section 1: unknown kind 4 (1 kernel, 2 initrd, 3 bootargs)"
+        "guest bundle: section 1: unknown kind 5 (1 kernel, 2 initrd, 3 bootargs, 4 devices)"
     );
     let b = raw(1, &[(1, 1, 0, 1)], &[]);
     assert_eq!(err(&b), BundleError::ReservedNotZero { section: 0 });
@@ -326,4 +326,65 @@ fn corruption_never_panics() {
     }
     // Changing the header or table is mostly refused.
     assert!(refused > 300, "{refused}");
+}
+
+#[test]
+fn device_lists_round_trip_and_bad_ones_are_refused() {
+    use crate::bundle::{DEVICES_MAX, MAX_NAMED};
+    let kernel = [0u8; 64];
+    let b = Bundle::write_with(&kernel, None, "", Some(&["/a@1", "serial0"]));
+    let p = Bundle::parse(&b).unwrap();
+    assert_eq!(p.devices, Some("/a@1\nserial0"));
+    assert_eq!(p.named_devices().collect::<Vec<_>>(), ["/a@1", "serial0"]);
+    let p_empty = Bundle::write_with(&kernel, None, "", Some(&[]));
+    assert_eq!(Bundle::parse(&p_empty).unwrap().devices, Some(""));
+    assert_eq!(
+        Bundle::parse(&Bundle::write(&kernel, None, ""))
+            .unwrap()
+            .devices,
+        None
+    );
+    // Hand-built lists the writer would not produce.
+    let with_list = |list: &[u8]| {
+        raw(
+            1,
+            &[(1, 0, 64, 64), (4, 0, 128, list.len() as u64)],
+            &[&[0u8; 64][..], list].concat(),
+        )
+    };
+    for (list, at) in [
+        (&b"/a@1\n\nb"[..], 5),
+        (b"/a@1\n", 5),
+        (b"/a @1", 2),
+        (b"/a\0", 2),
+        (b"/a\xff", 2),
+    ] {
+        assert_eq!(
+            err(&with_list(list)),
+            BundleError::BadDeviceList { at },
+            "{list:?}"
+        );
+    }
+    let long = std::vec![b'a'; DEVICES_MAX + 1];
+    assert_eq!(
+        err(&with_list(&long)),
+        BundleError::DevicesTooLong {
+            len: DEVICES_MAX + 1
+        }
+    );
+    let many: Vec<std::string::String> = (0..=MAX_NAMED).map(|i| i.to_string()).collect();
+    assert_eq!(
+        err(&with_list(many.join("\n").as_bytes())),
+        BundleError::TooManyDevices {
+            count: MAX_NAMED + 1
+        }
+    );
+    let most = many[..MAX_NAMED].join("\n");
+    assert_eq!(
+        Bundle::parse(&with_list(most.as_bytes()))
+            .unwrap()
+            .named_devices()
+            .count(),
+        MAX_NAMED
+    );
 }

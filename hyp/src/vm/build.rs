@@ -12,10 +12,9 @@ use core::fmt;
 
 use core::sync::atomic::AtomicUsize;
 
-use guest_loader::assign::Refused;
 use guest_loader::{
     AssignError, Assignment, Bundle, BundleError, GuestDesc, ImageError, ImageHeader, Layout,
-    LayoutError,
+    LayoutError, Named,
 };
 use hyp::options::Options;
 use hyp::power::Start;
@@ -28,8 +27,8 @@ use crate::arch::stage2::{Mem, Stage2};
 use crate::arch::{cache, virt};
 use crate::board::Board;
 
-/// Device-tree compatibles passed through to the guest, besides its console
-/// (a UART that is not the hypervisor's).
+/// The devices a guest is given, besides its console (a UART that is not
+/// the hypervisor's), when its bundle has no device list: these kinds.
 const ASSIGNED: [&str; 2] = ["arm,pl031", "virtio,mmio"];
 
 /// Why the VM cannot be made: one line, which `main` logs before it
@@ -109,7 +108,20 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
     // `COMPATIBLE_MAX`): with the bootargs' limit, the tree below stays
     // under 128 KiB on the 2 MiB heap (a guest-loader test builds the
     // largest).
-    let assigned = Assignment::choose(p, &ASSIGNED, U as usize).map_err(Error::Assign)?;
+    let assigned = match bundle.devices {
+        None => Assignment::choose(p, &ASSIGNED, U as usize),
+        Some(_) => {
+            let named: Vec<Named> = bundle
+                .named_devices()
+                .map(|selector| Named {
+                    selector,
+                    node: platform::find_node(board.dtb, selector),
+                })
+                .collect();
+            Assignment::choose_named(p, &named, U as usize)
+        }
+    }
+    .map_err(Error::Assign)?;
     for s in &assigned.shared_pages {
         log::warn!(
             "{}: not given to the guest: a page of its registers also holds {}'s",
@@ -118,15 +130,11 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
         );
     }
     for r in &assigned.refused {
-        let why = match r.why {
-            Refused::NotAnSpi => "not an SPI (extended SPIs are not driven)",
-            Refused::NoInputLeft => "every rVID input is taken",
-            Refused::Shared => "an earlier device has it: a line feeds one input",
-        };
         log::warn!(
-            "{}: interrupt {} not given to the guest: {why}",
+            "{}: interrupt {} not given to the guest: {}",
             r.device,
-            r.intid
+            r.intid,
+            r.why.reason()
         );
     }
     let devices = assigned.guest_devices();
