@@ -37,12 +37,14 @@ fn map(t: &mut Tables, info: &dt::GuestInfo) -> Result<(), &'static str> {
         info.uart.map_or(0, |d| d.base),
         info.rtc.map_or(0, |d| d.base),
     ];
+    let in_ram = |b: u64| (info.ram_base..ram_end).contains(&b);
     for base in devices
         .into_iter()
         .chain(PROBES.map(|p| p.0))
+        .chain(checks::hostile::PAGES)
         .chain([ram_end])
     {
-        if base != 0 && base < VA_LIMIT {
+        if base != 0 && base < VA_LIMIT && !in_ram(base) {
             t.map(base, 0x1000, Kind::Device)?;
         }
     }

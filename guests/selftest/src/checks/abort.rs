@@ -16,7 +16,10 @@ use crate::{arch, exception};
 /// The IPAs probed, besides the end of RAM.
 pub const PROBES: [(u64, &str); 3] = [
     (0x0800_0000, "the GIC distributor"),
-    (0x0900_0000, "the hypervisor's console, QEMU virt's first PL011"),
+    (
+        0x0900_0000,
+        "the hypervisor's console, QEMU virt's first PL011",
+    ),
     (0x1000_0000, "unassigned MMIO"),
 ];
 

@@ -5,6 +5,9 @@
 //! queries, random IDs; nothing that powers anything off). The hypervisor
 //! must survive: afterwards VERSION still answers on every vCPU and, once
 //! the guest has reset all interrupt state, SIGNAL/ACKNOWLEDGE still work.
+//! Between the calls each vCPU also makes [`hostile`] accesses: a quarter
+//! as many loads and stores to IPAs it does not own, and as many random
+//! system-register accesses.
 
 use selftest::abi::*;
 use selftest::ensure;
@@ -13,6 +16,7 @@ use selftest::report::Outcome;
 
 use super::*;
 use crate::{arch, mailbox};
+use core::sync::atomic::Ordering::Relaxed;
 
 pub const CALLS: u64 = 2000;
 const SEED: u64 = 0x5eed_2020_0103;
@@ -30,10 +34,26 @@ pub fn calls(seed: u64, count: u64) {
         u: ctx.u,
     };
     let mut rng = Rng::new(seed);
-    for _ in 0..count {
+    for i in 0..count {
         let (fid, args) = scope.call(&mut rng);
         arch::hvc(fid, args);
+        if i % 4 == 3 {
+            hostile::accesses(&mut rng, 1, |page| owns(ctx, page));
+            hostile::sysregs(&mut rng, 1);
+        }
     }
+}
+
+/// Whether the 4 KiB page at `page` is the VM's: its RAM or a device of
+/// its own.
+pub fn owns(ctx: &Ctx, page: u64) -> bool {
+    let i = &ctx.info;
+    let in_ram = (i.ram_base..i.ram_base + i.ram_size).contains(&page);
+    let device = [i.uart, i.rtc]
+        .into_iter()
+        .flatten()
+        .any(|d| d.base & !0xfff == page);
+    in_ram || device
 }
 
 pub fn run(ctx: &Ctx) {
@@ -43,6 +63,25 @@ pub fn run(ctx: &Ctx) {
     check(
         format_args!("{calls} random calls (seed {seed:#x}) on each of {n} vCPUs at once: every vCPU comes back"),
         burst(ctx, calls, seed),
+    );
+    let t = &hostile::TOTALS;
+    let (made, aborted) = (t.accesses.load(Relaxed), t.aborts.load(Relaxed));
+    check(
+        format_args!("during the burst, {made} loads and stores of every form to IPAs the VM does not own (the GIC, the hypervisor's UART and image, fw_cfg, unassigned MMIO): each a synchronous external abort"),
+        if made == 0 || aborted != made {
+            Err(selftest::msg!("{aborted} of {made} aborted"))
+        } else {
+            Ok(())
+        },
+    );
+    let (sysregs, undefined) = (t.sysregs.load(Relaxed), t.undefined.load(Relaxed));
+    check(
+        format_args!("during the burst, {sysregs} random system-register reads and implementation-defined writes: each completed or was UNDEFINED ({undefined} were)"),
+        if sysregs == 0 {
+            Err(selftest::msg!("none was made"))
+        } else {
+            Ok(())
+        },
     );
     check(
         format_args!("after the burst, rVIC and rVID VERSION still answer 0.3 on every vCPU"),

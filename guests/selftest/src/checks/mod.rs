@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod devices;
 pub mod entry;
 pub mod hardening;
+pub mod hostile;
 pub mod power;
 pub mod timer;
 
