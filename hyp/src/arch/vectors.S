@@ -10,6 +10,11 @@
 // hypervisor then handles the exit in ordinary Rust, with nothing of it on
 // the stack, and enters again. Nothing here calls into Rust for the guest.
 //
+// Each lower-EL vector starts with an ESB: on a CPU with FEAT_RAS an
+// SError still pending from the guest's accesses is deferred into DISR_EL1
+// (EL2 runs with SErrors masked), where the exit's decoding finds it and
+// gives the guest a virtual SError (hyp/src/serror.rs).
+//
 // EL2 runs with interrupts masked, so an exception taken at EL2 itself is a
 // hypervisor bug: its vector saves a frame and calls el2_fault (Rust), which
 // reports it and stops this CPU. The hypervisor never uses FP/SIMD
@@ -23,6 +28,7 @@
 
 .macro from_guest kind
     .balign 0x80
+    hint    #16                     // ESB (FEAT_RAS; a NOP without it)
     stp     x0, x1, [sp, #-16]!
     mov     x1, #\kind
     b       guest_exit
