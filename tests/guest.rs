@@ -15,7 +15,7 @@ fn conformance(gic: &str, smp: usize, delivery: &str) {
 
 /// [`conformance`] on QEMU CPU model `cpu` (`None`: scripts/run's default,
 /// `max` on GICv3 and `cortex-a57` on GICv2).
-fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) {
+fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) -> system_tests::Run {
     let n = smp.to_string();
     // -icount: the guest's timeouts count instructions, not host time, so a
     // busy 2-core host cannot make a check fail (and the counters repeat).
@@ -70,6 +70,7 @@ fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) {
             "no counters for vcpu{cpu}: {ctx}"
         );
     }
+    run
 }
 
 #[test]
@@ -130,6 +131,21 @@ fn cortex_a55_gicv2_four_vcpus_lr() {
 #[test]
 fn cortex_a72_gicv2_four_vcpus_vi() {
     conformance_on(Some("cortex-a72"), "v2", 4, "vi");
+}
+
+/// A core that needs the branch history loop on every guest exit
+/// (Spectre-BHB, 24 iterations): the whole suite runs through the loop's
+/// vector table and sees its registers kept.
+#[test]
+fn cortex_a76_bhb_loop_gicv3_four_vcpus_vi() {
+    let run = conformance_on(Some("cortex-a76"), "v3", 4, "vi");
+    let want = "spectre on guest exit: cpus 0-3: branch history loop x24 (Cortex-A76)";
+    assert_eq!(
+        run.lines_with(want).len(),
+        1,
+        "no '{want}':\n{}",
+        run.output
+    );
 }
 
 /// QEMU's GICv2 board tree with a fifth CPU that is not there: its

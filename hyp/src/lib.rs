@@ -3,7 +3,8 @@
 //! reaches them on the host: the hypervisor's options ([`options`]), the
 //! decoding of a guest's SMCCC function ID into the call it names
 //! ([`function`]), a vCPU's PSCI power state machine ([`power`]) and what a
-//! guest gets for an SError it caused ([`serror`]). No
+//! guest gets for an SError it caused ([`serror`]), and what each CPU
+//! needs on guest exit against Spectre-v2 and -BHB ([`spectre`]). No
 //! hardware, no `unsafe`; the binary (`main.rs` and the layers under it)
 //! uses them as they are.
 #![cfg_attr(not(test), no_std)]
@@ -13,4 +14,5 @@ pub mod function;
 pub mod options;
 pub mod power;
 pub mod serror;
+pub mod spectre;
 pub mod sysreg;

@@ -10,7 +10,7 @@
 //! guest, the board powers off.
 //!
 //! Layers, each calling only those below it (docs/architecture.md):
-//! `arch` → `console`, `heap`, `board`, `smp` → `trap` → `vm` → `irq` →
+//! `arch` → `console`, `heap`, `board`, `smp`, `mitigate` → `trap` → `vm` → `irq` →
 //! `boot_check`, `run` → this file. The plain logic the layers use
 //! (options, function IDs, PSCI power states) is the `hyp` library
 //! (`lib.rs`), tested on the host.
@@ -25,6 +25,7 @@ mod boot_check;
 mod console;
 mod heap;
 mod irq;
+mod mitigate;
 mod run;
 mod smp;
 mod trap;
@@ -114,11 +115,13 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     };
     board.gic.init_distributor();
     boot_check::register();
+    mitigate::init_cpu(0);
     init_cpu_gic(0);
     smp::mark_online(0);
     smp::start_secondaries(&mmu, &stacks);
     ALL_STARTED.store(true, Release);
     arch::sev();
+    mitigate::report();
 
     boot_check::run();
     let pass = boot_check::report(stacks);
@@ -152,6 +155,7 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
 #[no_mangle]
 extern "C" fn secondary_main(cpu: usize) -> ! {
     arch::init_cpu();
+    mitigate::init_cpu(cpu);
     init_cpu_gic(cpu);
     smp::mark_online(cpu);
     arch::timer::wait_until(10_000, || ALL_STARTED.load(Acquire));
