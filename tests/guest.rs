@@ -196,3 +196,50 @@ fn a_cpu_that_does_not_come_up_gets_no_vcpu() {
     assert!(run.lines_with("not ok").is_empty(), "{ctx}");
     assert_eq!(run.status, Some(0), "scripts/run did not exit 0: {ctx}");
 }
+
+/// A guest's SYSTEM_OFF on a board without PSCI firmware (which
+/// `rvhyp.power_off=park` makes QEMU's board behave as) stops every CPU,
+/// not only the caller's: when vCPU 0 calls it the other vCPUs are
+/// running (spinning in their mailbox), and each of their CPUs reports
+/// itself parked, interrupts masked, before it parks. QEMU keeps running:
+/// nothing powered the board off.
+#[test]
+fn system_off_without_firmware_stops_every_cpu() {
+    for gic in ["v3", "v2"] {
+        let args = [
+            "--icount",
+            "--guest",
+            "selftest",
+            "--gic",
+            gic,
+            "--smp",
+            "4",
+            "--power-off",
+            "park",
+        ];
+        let con = system_tests::Console::start(&args);
+        let halting = con.wait_for("rvhyp.power_off=park: halting all CPUs here", 0, LIMIT);
+        let halted = halting.and_then(|at| {
+            con.wait_for(
+                "all CPUs halted: 3/3 others parked",
+                at,
+                Duration::from_secs(30),
+            )
+        });
+        let out = con.output();
+        let ctx = format!("scripts/run {}:\n{out}", args.join(" "));
+        assert!(halted.is_some(), "{ctx}");
+        assert!(out.contains("guest asked for system off"), "{ctx}");
+        let summary = |l: &str| {
+            l.split_once(" passed, 0 failed")
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        };
+        assert!(out.lines().any(summary), "no 'N passed, 0 failed': {ctx}");
+        assert!(!out.contains("FATAL") && !out.contains("PANIC"), "{ctx}");
+        assert_eq!(
+            con.finish(Duration::from_millis(500)),
+            None,
+            "QEMU exited: something powered the board off: {ctx}"
+        );
+    }
+}

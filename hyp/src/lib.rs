@@ -4,13 +4,15 @@
 //! decoding of a guest's SMCCC function ID into the call it names
 //! ([`function`]), a vCPU's PSCI power state machine ([`power`]) and what a
 //! guest gets for an SError it caused ([`serror`]), and what each CPU
-//! needs on guest exit against Spectre-v2 and -BHB ([`spectre`]). No
+//! needs on guest exit against Spectre-v2 and -BHB ([`spectre`]), and the
+//! bookkeeping of stopping every CPU without firmware ([`halt`]). No
 //! hardware, no `unsafe`; the binary (`main.rs` and the layers under it)
 //! uses them as they are.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
 pub mod function;
+pub mod halt;
 pub mod options;
 pub mod power;
 pub mod serror;

@@ -115,6 +115,7 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     };
     board.gic.init_distributor();
     boot_check::register();
+    let _ = irq::register(smp::HALT_SGI, smp::on_halt, 0);
     mitigate::init_cpu(0);
     init_cpu_gic(0);
     smp::mark_online(0);
@@ -148,7 +149,7 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     }
     NEXT.store(NEXT_IDLE, Release);
     arch::sev();
-    board::power_off(if pass { Stop::Done } else { Stop::Failed })
+    board::power_off(if pass { Stop::Done } else { Stop::Failed }, true)
 }
 
 /// Entered from boot.S on every other CPU, MMU on, with its own stack.
@@ -170,7 +171,7 @@ extern "C" fn secondary_main(cpu: usize) -> ! {
             }
         }
     }
-    arch::park()
+    smp::park()
 }
 
 /// This CPU's GIC interface, and the interrupts the hypervisor itself uses.
@@ -178,7 +179,7 @@ fn init_cpu_gic(cpu: usize) {
     let b = board::get();
     let id = b.cpu(cpu);
     b.gic.init_cpu(id);
-    for sgi in [boot_check::PING_SGI, boot_check::PONG_SGI] {
+    for sgi in [boot_check::PING_SGI, boot_check::PONG_SGI, smp::HALT_SGI] {
         b.gic.enable(sgi);
     }
     b.gic.set_trigger(b.hyp_timer, vocab::Trigger::Level);
