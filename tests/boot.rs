@@ -211,3 +211,50 @@ fn a_device_list_the_board_cannot_honour_is_refused_by_name() {
         assert!(!run.has("] guest: "), "{}", ctx());
     }
 }
+
+/// The Spectre-v2/BHB mitigation each QEMU CPU model gets on guest exit,
+/// in one boot line. QEMU's built-in PSCI answers PSCI_FEATURES
+/// (SMCCC_VERSION) with NOT_SUPPORTED, so the hypervisor finds no SMCCC 1.1
+/// firmware and never asks for a workaround: the Cortex-A57 and A72, which
+/// need the firmware's ARCH_WORKAROUND_1, are reported vulnerable and get
+/// nothing; `max` reports CSV2_3; the Cortex-A76 needs the branch loop.
+#[test]
+fn spectre_mitigation_on_guest_exit_per_cpu_model() {
+    let vulnerable = "VULNERABLE: needs the firmware's SMCCC_ARCH_WORKAROUND_1, and there is no SMCCC 1.1 firmware to call)";
+    for (cpu, gic, want) in [
+        ("max", "v3", ": not affected, CSV2_3)".to_string()),
+        (
+            "cortex-a57",
+            "v2",
+            format!("nothing (Cortex-A57: {vulnerable}"),
+        ),
+        (
+            "cortex-a72",
+            "v2",
+            format!("nothing (Cortex-A72: {vulnerable}"),
+        ),
+        (
+            "cortex-a55",
+            "v3",
+            "nothing (Cortex-A55: not affected)".to_string(),
+        ),
+        (
+            "cortex-a76",
+            "v3",
+            "branch history loop x24 (Cortex-A76)".to_string(),
+        ),
+    ] {
+        let args = ["--guest", "none", "--gic", gic, "--smp", "2", "--cpu", cpu];
+        let run = boot(&args, LIMIT);
+        let ctx = || format!("--cpu {cpu}:\n{}", run.output);
+        assert_eq!(run.status, Some(0), "{}", ctx());
+        let lines = run.lines_with("spectre on guest exit: ");
+        assert_eq!(lines.len(), 1, "{}", ctx());
+        let line = lines[0].split_once("spectre on guest exit: ").unwrap().1;
+        assert!(line.starts_with("cpus 0-1: "), "{}", ctx());
+        assert!(line.ends_with(&want), "want '...{want}': {}", ctx());
+        if cpu == "max" {
+            assert!(line.starts_with("cpus 0-1: nothing ("), "{}", ctx());
+        }
+    }
+}

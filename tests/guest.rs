@@ -15,7 +15,7 @@ fn conformance(gic: &str, smp: usize, delivery: &str) {
 
 /// [`conformance`] on QEMU CPU model `cpu` (`None`: scripts/run's default,
 /// `max` on GICv3 and `cortex-a57` on GICv2).
-fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) {
+fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) -> system_tests::Run {
     let n = smp.to_string();
     // -icount: the guest's timeouts count instructions, not host time, so a
     // busy 2-core host cannot make a check fail (and the counters repeat).
@@ -70,6 +70,7 @@ fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) {
             "no counters for vcpu{cpu}: {ctx}"
         );
     }
+    run
 }
 
 #[test]
@@ -173,12 +174,7 @@ fn the_bundles_device_list_is_what_the_guest_gets() {
         "/pl031@9010000",
     ];
     let run = boot(&args, LIMIT);
-    let ctx = format!(
-        "scripts/run {}:
-{}",
-        args.join(" "),
-        run.output
-    );
+    let ctx = format!("scripts/run {}:\n{}", args.join(" "), run.output);
     assert!(run.has("guest console: pl011@9040000"), "{ctx}");
     assert!(run.has(" 2 device(s), 2 rVID input(s)"), "{ctx}");
     assert!(!run.has("virtio"), "{ctx}");
@@ -187,6 +183,21 @@ fn the_bundles_device_list_is_what_the_guest_gets() {
         "{ctx}"
     );
     assert_eq!(run.status, Some(0), "{ctx}");
+}
+
+/// A core that needs the branch history loop on every guest exit
+/// (Spectre-BHB, 24 iterations): the whole suite runs through the loop's
+/// vector table and sees its registers kept.
+#[test]
+fn cortex_a76_bhb_loop_gicv3_four_vcpus_vi() {
+    let run = conformance_on(Some("cortex-a76"), "v3", 4, "vi");
+    let want = "spectre on guest exit: cpus 0-3: branch history loop x24 (Cortex-A76)";
+    assert_eq!(
+        run.lines_with(want).len(),
+        1,
+        "no '{want}':\n{}",
+        run.output
+    );
 }
 
 /// QEMU's GICv2 board tree with a fifth CPU that is not there: its
@@ -236,4 +247,51 @@ fn a_cpu_that_does_not_come_up_gets_no_vcpu() {
     assert!(!run.has("FATAL") && !run.has("PANIC"), "{ctx}");
     assert!(run.lines_with("not ok").is_empty(), "{ctx}");
     assert_eq!(run.status, Some(0), "scripts/run did not exit 0: {ctx}");
+}
+
+/// A guest's SYSTEM_OFF on a board without PSCI firmware (which
+/// `rvhyp.power_off=park` makes QEMU's board behave as) stops every CPU,
+/// not only the caller's: when vCPU 0 calls it the other vCPUs are
+/// running (spinning in their mailbox), and each of their CPUs reports
+/// itself parked, interrupts masked, before it parks. QEMU keeps running:
+/// nothing powered the board off.
+#[test]
+fn system_off_without_firmware_stops_every_cpu() {
+    for gic in ["v3", "v2"] {
+        let args = [
+            "--icount",
+            "--guest",
+            "selftest",
+            "--gic",
+            gic,
+            "--smp",
+            "4",
+            "--power-off",
+            "park",
+        ];
+        let con = system_tests::Console::start(&args);
+        let halting = con.wait_for("rvhyp.power_off=park: halting all CPUs here", 0, LIMIT);
+        let halted = halting.and_then(|at| {
+            con.wait_for(
+                "all CPUs halted: 3/3 others parked",
+                at,
+                Duration::from_secs(30),
+            )
+        });
+        let out = con.output();
+        let ctx = format!("scripts/run {}:\n{out}", args.join(" "));
+        assert!(halted.is_some(), "{ctx}");
+        assert!(out.contains("guest asked for system off"), "{ctx}");
+        let summary = |l: &str| {
+            l.split_once(" passed, 0 failed")
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        };
+        assert!(out.lines().any(summary), "no 'N passed, 0 failed': {ctx}");
+        assert!(!out.contains("FATAL") && !out.contains("PANIC"), "{ctx}");
+        assert_eq!(
+            con.finish(Duration::from_millis(500)),
+            None,
+            "QEMU exited: something powered the board off: {ctx}"
+        );
+    }
 }

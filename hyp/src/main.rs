@@ -10,7 +10,7 @@
 //! guest, the board powers off.
 //!
 //! Layers, each calling only those below it (docs/architecture.md):
-//! `arch` → `console`, `heap`, `board`, `smp` → `trap` → `vm` → `irq` →
+//! `arch` → `console`, `heap`, `board`, `smp`, `mitigate` → `trap` → `vm` → `irq` →
 //! `boot_check`, `run` → this file. The plain logic the layers use
 //! (options, function IDs, PSCI power states) is the `hyp` library
 //! (`lib.rs`), tested on the host.
@@ -25,6 +25,7 @@ mod boot_check;
 mod console;
 mod heap;
 mod irq;
+mod mitigate;
 mod run;
 mod smp;
 mod trap;
@@ -114,11 +115,14 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     };
     board.gic.init_distributor();
     boot_check::register();
+    let _ = irq::register(smp::HALT_SGI, smp::on_halt, 0);
+    mitigate::init_cpu(0);
     init_cpu_gic(0);
     smp::mark_online(0);
     smp::start_secondaries(&mmu, &stacks);
     ALL_STARTED.store(true, Release);
     arch::sev();
+    mitigate::report();
 
     boot_check::run();
     let pass = boot_check::report(stacks);
@@ -145,13 +149,14 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     }
     NEXT.store(NEXT_IDLE, Release);
     arch::sev();
-    board::power_off(if pass { Stop::Done } else { Stop::Failed })
+    board::power_off(if pass { Stop::Done } else { Stop::Failed }, true)
 }
 
 /// Entered from boot.S on every other CPU, MMU on, with its own stack.
 #[no_mangle]
 extern "C" fn secondary_main(cpu: usize) -> ! {
     arch::init_cpu();
+    mitigate::init_cpu(cpu);
     init_cpu_gic(cpu);
     smp::mark_online(cpu);
     arch::timer::wait_until(10_000, || ALL_STARTED.load(Acquire));
@@ -166,7 +171,7 @@ extern "C" fn secondary_main(cpu: usize) -> ! {
             }
         }
     }
-    arch::park()
+    smp::park()
 }
 
 /// This CPU's GIC interface, and the interrupts the hypervisor itself uses.
@@ -174,7 +179,7 @@ fn init_cpu_gic(cpu: usize) {
     let b = board::get();
     let id = b.cpu(cpu);
     b.gic.init_cpu(id);
-    for sgi in [boot_check::PING_SGI, boot_check::PONG_SGI] {
+    for sgi in [boot_check::PING_SGI, boot_check::PONG_SGI, smp::HALT_SGI] {
         b.gic.enable(sgi);
     }
     b.gic.set_trigger(b.hyp_timer, vocab::Trigger::Level);

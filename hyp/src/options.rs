@@ -19,6 +19,16 @@ pub enum Delivery {
     Lr,
 }
 
+/// How a guest's SYSTEM_OFF or SYSTEM_RESET ends the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PowerOff {
+    /// PSCI SYSTEM_OFF/RESET through the firmware, where there is one.
+    Firmware,
+    /// Stop every CPU, as on a board without PSCI firmware, even where
+    /// there is one.
+    Park,
+}
+
 /// What `rvhyp.*` options choose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
@@ -28,6 +38,7 @@ pub struct Options {
     pub trap_wfi: bool,
     /// Guest RAM, in MiB.
     pub mem_mib: u64,
+    pub power_off: PowerOff,
 }
 
 impl Default for Options {
@@ -36,6 +47,7 @@ impl Default for Options {
             delivery: Delivery::Vi,
             trap_wfi: true,
             mem_mib: 512,
+            power_off: PowerOff::Firmware,
         }
     }
 }
@@ -55,6 +67,9 @@ impl Options {
                 ("rvhyp.wfi", "trap") => o.trap_wfi = true,
                 ("rvhyp.wfi", "native") => o.trap_wfi = false,
                 ("rvhyp.wfi", _) => return Err("rvhyp.wfi takes trap or native"),
+                ("rvhyp.power_off", "firmware") => o.power_off = PowerOff::Firmware,
+                ("rvhyp.power_off", "park") => o.power_off = PowerOff::Park,
+                ("rvhyp.power_off", _) => return Err("rvhyp.power_off takes firmware or park"),
                 ("rvhyp.guest_mem", v) => {
                     o.mem_mib = v.parse().map_err(|_| "rvhyp.guest_mem takes MiB")?;
                     if !(GUEST_MEM_MIN_MIB..=GUEST_MEM_MAX_MIB).contains(&o.mem_mib)
@@ -87,15 +102,21 @@ mod tests {
 
     #[test]
     fn every_option_and_the_last_word_wins() {
-        let o = Options::parse("rvhyp.delivery=lr rvhyp.wfi=native rvhyp.guest_mem=64").unwrap();
+        let o = Options::parse(
+            "rvhyp.delivery=lr rvhyp.wfi=native rvhyp.guest_mem=64 rvhyp.power_off=park",
+        )
+        .unwrap();
         assert_eq!(
             o,
             Options {
                 delivery: Delivery::Lr,
                 trap_wfi: false,
-                mem_mib: 64
+                mem_mib: 64,
+                power_off: PowerOff::Park,
             }
         );
+        let o = Options::parse("rvhyp.power_off=park rvhyp.power_off=firmware").unwrap();
+        assert_eq!(o.power_off, PowerOff::Firmware);
         let o = Options::parse("rvhyp.delivery=lr rvhyp.delivery=vi").unwrap();
         assert_eq!(o.delivery, Delivery::Vi);
     }
@@ -109,6 +130,10 @@ mod tests {
         assert_eq!(
             Options::parse("rvhyp.wfi=yes"),
             Err("rvhyp.wfi takes trap or native")
+        );
+        assert_eq!(
+            Options::parse("rvhyp.power_off=now"),
+            Err("rvhyp.power_off takes firmware or park")
         );
         assert_eq!(
             Options::parse("rvhyp.guest_mem=lots"),

@@ -6,7 +6,7 @@
 //! here, so no layer below ever calls back up.
 
 use gic_backend::MaintenanceEnables;
-use hyp::options::Delivery;
+use hyp::options::{Delivery, PowerOff};
 
 use crate::arch::{self, exception, virt};
 use crate::board::{self, Completion};
@@ -75,7 +75,9 @@ pub fn vcpu(vm: &'static Vm, cpu: usize) -> ! {
                     irq::poll();
                 }
                 Outcome::Off => break,
-                Outcome::System(stop) => board::power_off(stop),
+                Outcome::System(stop) => {
+                    board::power_off(stop, vm.options.power_off == PowerOff::Firmware)
+                }
             }
         }
     }

@@ -1,13 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! Starting the other CPUs named in the device tree, each by its enable
-//! method (PSCI CPU_ON or spin-table), one at a time.
+//! method (PSCI CPU_ON or spin-table), one at a time; and stopping them
+//! all when there is no firmware to power the board off ([`halt_others`]).
 
 use core::sync::atomic::{AtomicU64, Ordering::*};
+
+use gic_backend::IntId;
+use hyp::halt::Halt;
 
 use crate::arch::mmu::{MmuConfig, Stacks};
 use crate::arch::timer::wait_until;
 use crate::arch::{self, cache, secondary};
-use crate::board::{self, EnableMethod};
+use crate::board::{self, Completion, EnableMethod};
+
+/// The SGI that makes a CPU park for good (the hypervisor's own: SGI 0
+/// kicks a vCPU's CPU, 1 and 2 are the boot check's).
+pub const HALT_SGI: IntId = 3;
+
+static HALT: Halt = Halt::new();
 
 /// Bit i set: logical CPU i has come up.
 static ONLINE: AtomicU64 = AtomicU64::new(0);
@@ -58,5 +68,48 @@ pub fn start_secondaries(mmu: &MmuConfig, stacks: &Stacks) {
         if !wait_until(1000, || online_mask() & (1 << i) != 0) {
             log::error!("cpu{i} (MPIDR {:#x}) did not come up", cpu.mpidr);
         }
+    }
+}
+
+/// Park this CPU for good, interrupts masked, and say so to a CPU halting
+/// the system.
+pub fn park() -> ! {
+    HALT.parked(arch::cpu_index());
+    arch::sev();
+    arch::park()
+}
+
+/// The halt SGI's handler: this CPU parks (and never returns).
+pub fn on_halt(_: u32) -> Completion {
+    park()
+}
+
+/// Stop every other online CPU: each that has not parked gets the halt
+/// SGI, which reaches it whatever it does (a guest running on it exits
+/// for it, a CPU waiting in the hypervisor wakes for it), and parks with
+/// interrupts masked. Waits up to a second for each to say it parked and
+/// logs how many did. Only the first CPU to ask halts the others; a later
+/// one parks at once.
+pub fn halt_others() {
+    let me = arch::cpu_index();
+    if !HALT.claim(me) {
+        park();
+    }
+    let b = board::get();
+    let online = online_mask();
+    let others = (online & !(1 << me)).count_ones();
+    let told = HALT.running(online, me);
+    for c in (0..b.ncpus).filter(|&c| told & (1 << c) != 0) {
+        b.gic.send_sgi(HALT_SGI, b.cpu(c));
+    }
+    wait_until(1000, || HALT.running(online, me) == 0);
+    let left = HALT.running(online, me);
+    if left == 0 {
+        log::info!("all CPUs halted: {others}/{others} others parked");
+    } else {
+        log::error!(
+            "halting: {}/{others} other CPUs parked, still running: mask {left:#x}",
+            others - left.count_ones()
+        );
     }
 }

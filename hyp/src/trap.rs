@@ -16,8 +16,10 @@ use crate::arch::exception::{self, Vector};
 pub enum Exit {
     /// A physical IRQ is pending: the hypervisor's to acknowledge.
     Irq,
-    /// A physical FIQ or an SError arrived while the guest ran.
-    Async { serror: bool, esr: u64 },
+    /// An SError taken from the guest, with its syndrome (ESR_EL2).
+    SError { esr: u64 },
+    /// A physical FIQ arrived while the guest ran.
+    Fiq,
     /// HVC: the return address is already past the instruction.
     Hvc,
     /// A trapped SMC (HCR_EL2.TSC): the return address is the SMC itself.
@@ -59,6 +61,10 @@ pub struct Trap {
     /// Bytes to step over the trapping instruction (ESR_EL2.IL: 4, or 2
     /// for a 16-bit one).
     pub len: u64,
+    /// An SError that was pending as the guest left by this exit, deferred
+    /// by the exit vector's ESB (FEAT_RAS): its syndrome. The guest caused
+    /// it, whatever the exit.
+    pub deferred_serror: Option<u64>,
 }
 
 /// Decode the exit the guest just took through `vector`. Reads the
@@ -70,8 +76,8 @@ pub fn decode(vector: Vector) -> Trap {
     let len = if syndrome.is_set(ESR_EL2::IL) { 4 } else { 2 };
     let exit = match vector {
         Vector::Irq => Exit::Irq,
-        Vector::Fiq => Exit::Async { serror: false, esr },
-        Vector::SError => Exit::Async { serror: true, esr },
+        Vector::Fiq => Exit::Fiq,
+        Vector::SError => Exit::SError { esr },
         Vector::Sync => match syndrome.read_as_enum(ESR_EL2::EC) {
             Some(Ec::HVC64) => Exit::Hvc,
             Some(Ec::SMC64) => Exit::Smc,
@@ -85,5 +91,9 @@ pub fn decode(vector: Vector) -> Trap {
             _ => Exit::Other { esr },
         },
     };
-    Trap { exit, len }
+    Trap {
+        exit,
+        len,
+        deferred_serror: exception::deferred_serror(),
+    }
 }

@@ -63,6 +63,24 @@ pub fn syndrome() -> (u64, u64) {
     (ESR_EL2.get(), FAR_EL2.get())
 }
 
+/// The syndrome of an SError that was pending as the guest left and that
+/// the ESB at the start of the exit vector deferred (FEAT_RAS: DISR_EL1),
+/// clearing the record; `None` without one, or without FEAT_RAS (the ESB
+/// is then a NOP and a pending SError is taken at the next entry).
+pub fn deferred_serror() -> Option<u64> {
+    if !super::virt::has_ras() {
+        return None;
+    }
+    let disr: u64;
+    // SAFETY: DISR_EL1 (s3_0_c12_c1_1) exists with FEAT_RAS, checked
+    // above; at EL2 it is the physical record, not the guest's (VDISR_EL2).
+    unsafe { core::arch::asm!("mrs {}, s3_0_c12_c1_1", out(reg) disr, options(nomem, nostack)) };
+    let s = hyp::serror::deferred(disr)?;
+    // SAFETY: as above; zero clears the record for the next exit.
+    unsafe { core::arch::asm!("msr s3_0_c12_c1_1, xzr", options(nomem, nostack)) };
+    Some(s)
+}
+
 /// HPFAR_EL2: the faulting IPA's page, for a stage-2 abort.
 pub fn hpfar() -> u64 {
     aarch64_cpu::registers::HPFAR_EL2.get()

@@ -134,3 +134,37 @@ fn entry_pstate(old: u64, sctlr: u64) -> u64 {
     }
     new
 }
+
+/// HCR_EL2.VSE: a virtual SError is pending for the guest.
+const HCR_VSE: u64 = 1 << 8;
+
+/// Make the guest take a virtual SError with `syndrome` (VSESR_EL2, where
+/// the CPU has FEAT_RAS; without it ESR_EL1's ISS is the CPU's own). It
+/// is taken at EL1 as soon as the guest has SErrors unmasked (PSTATE.A
+/// clear), and the CPU clears HCR_EL2.VSE then.
+pub fn serror(syndrome: u64) {
+    use aarch64_cpu::registers::HCR_EL2;
+    if super::virt::has_ras() {
+        // SAFETY: VSESR_EL2 (s3_4_c5_c2_3) exists with FEAT_RAS, checked
+        // above; it only sets the syndrome of the guest's virtual SError.
+        unsafe {
+            core::arch::asm!("msr s3_4_c5_c2_3, {}", in(reg) syndrome, options(nomem, nostack))
+        };
+    }
+    HCR_EL2.set(HCR_EL2.get() | HCR_VSE);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+}
+
+/// Drop a virtual SError still pending from a vCPU's earlier run: a
+/// vCPU that CPU_ON starts again begins without one.
+pub fn clear_serror() {
+    use aarch64_cpu::registers::HCR_EL2;
+    HCR_EL2.set(HCR_EL2.get() & !HCR_VSE);
+    if super::virt::has_ras() {
+        // SAFETY: VDISR_EL2 (s3_4_c12_c1_1) exists with FEAT_RAS, checked
+        // above: the guest's record of a virtual SError an ESB deferred,
+        // cleared for the fresh start.
+        unsafe { core::arch::asm!("msr s3_4_c12_c1_1, xzr", options(nomem, nostack)) };
+    }
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+}

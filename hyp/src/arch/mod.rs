@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `boot.S` | the Image header, relocation, the boot and secondary entry paths |
 //! | `vectors.S`, [`exception`] | entering the guest and returning on its exits; EL2 faults |
+//! | [`spectre`] | which vector table, so which Spectre mitigation on guest exit, this CPU uses |
 //! | [`virt`] | this CPU's EL2 controls for its vCPU: traps, stage-2 base, the virtual IRQ line |
 //! | [`inject`] | exceptions the hypervisor makes the guest take |
 //! | [`mmu`], [`stage2`] | the EL2 identity map; a guest's stage-2 tables |
@@ -23,6 +24,7 @@ pub mod idregs;
 pub mod inject;
 pub mod mmu;
 pub mod secondary;
+pub mod spectre;
 pub mod stage2;
 pub mod timer;
 pub mod virt;

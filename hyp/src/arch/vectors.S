@@ -10,6 +10,18 @@
 // hypervisor then handles the exit in ordinary Rust, with nothing of it on
 // the stack, and enters again. Nothing here calls into Rust for the guest.
 //
+// Each lower-EL vector starts with an ESB: on a CPU with FEAT_RAS an
+// SError still pending from the guest's accesses is deferred into DISR_EL1
+// (EL2 runs with SErrors masked), where the exit's decoding finds it and
+// gives the guest a virtual SError (hyp/src/serror.rs).
+//
+// Then the Spectre-v2/BHB mitigation this CPU needs before EL2's first
+// indirect branch (hyp/src/spectre.rs decides): there are four tables, the
+// same but for it, and each CPU points VBAR_EL2 at its own (arch::spectre):
+// el2_vectors (nothing), el2_vectors_loop (the branch history loop,
+// EXIT_ARG[cpu] times), el2_vectors_clrbhb (CLRBHB), el2_vectors_smc (the
+// firmware's SMCCC_ARCH_WORKAROUND_1 or _3, EXIT_ARG[cpu] naming which).
+//
 // EL2 runs with interrupts masked, so an exception taken at EL2 itself is a
 // hypervisor bug: its vector saves a frame and calls el2_fault (Rust), which
 // reports it and stops this CPU. The hypervisor never uses FP/SIMD
@@ -21,9 +33,40 @@
 .equ HOST_CTX, 96
 .equ FRAME_SIZE, 272                // el2_fault's frame: x0..x30, ELR, SPSR
 
-.macro from_guest kind
+// \dst = this CPU's EXIT_ARG word (the loop count, or the workaround's
+// function ID), by TPIDR_EL2 = the CPU's logical index.
+.macro exit_arg dst, tmp
+    mrs     \dst, tpidr_el2
+    adrp    \tmp, EXIT_ARG
+    add     \tmp, \tmp, :lo12:EXIT_ARG
+    ldr     \dst, [\tmp, \dst, lsl #3]
+.endm
+
+// A lower-EL vector: the ESB, the table's Spectre mitigation, then the
+// common exit with x1 = the vector number. Nothing before the mitigation
+// branches indirectly.
+.macro from_guest kind, mitigation
     .balign 0x80
+    hint    #16                     // ESB (FEAT_RAS; a NOP without it)
     stp     x0, x1, [sp, #-16]!
+    .ifc \mitigation, loop
+    exit_arg x0, x1
+1:  b       . + 4                   // overwrite the branch history:
+    subs    x0, x0, #1              // EXIT_ARG taken branches
+    b.ne    1b
+    dsb     nsh
+    isb
+    .endif
+    .ifc \mitigation, clrbhb
+    hint    #22                     // CLRBHB
+    isb
+    .endif
+    .ifc \mitigation, smc
+    stp     x2, x3, [sp, #-16]!     // SMCCC 1.1: the call may change x0..x3
+    exit_arg x0, x1                 // w0 = ARCH_WORKAROUND_1 or _3
+    smc     #0
+    ldp     x2, x3, [sp], #16
+    .endif
     mov     x1, #\kind
     b       guest_exit
 .endm
@@ -36,10 +79,12 @@
     b       el2_fault_entry
 .endm
 
-.section .text.vectors, "ax"
+// One table: the current-EL vectors are the same in each, the lower-EL
+// ones apply `mitigation` (none, loop, clrbhb or smc).
+.macro vector_table name, mitigation
 .balign 0x800
-.global el2_vectors
-el2_vectors:
+.global \name
+\name:
     at_el2 0        // current EL, SP_EL0: synchronous
     at_el2 1        //                     IRQ
     at_el2 2        //                     FIQ
@@ -48,14 +93,21 @@ el2_vectors:
     at_el2 5        //                     IRQ
     at_el2 6        //                     FIQ
     at_el2 7        //                     SError
-    from_guest 8    // lower EL, AArch64:  synchronous
-    from_guest 9    //                     IRQ
-    from_guest 10   //                     FIQ
-    from_guest 11   //                     SError
-    from_guest 12   // lower EL, AArch32:  synchronous
-    from_guest 13   //                     IRQ
-    from_guest 14   //                     FIQ
-    from_guest 15   //                     SError
+    from_guest 8, \mitigation      // lower EL, AArch64:  synchronous
+    from_guest 9, \mitigation      //                     IRQ
+    from_guest 10, \mitigation     //                     FIQ
+    from_guest 11, \mitigation     //                     SError
+    from_guest 12, \mitigation     // lower EL, AArch32:  synchronous
+    from_guest 13, \mitigation     //                     IRQ
+    from_guest 14, \mitigation     //                     FIQ
+    from_guest 15, \mitigation     //                     SError
+.endm
+
+.section .text.vectors, "ax"
+vector_table el2_vectors, none
+vector_table el2_vectors_loop, loop
+vector_table el2_vectors_clrbhb, clrbhb
+vector_table el2_vectors_smc, smc
 
 // x1 = vector number; [sp] = the guest's x0, x1; above it guest_enter's save.
 guest_exit:

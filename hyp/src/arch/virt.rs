@@ -103,6 +103,13 @@ fn has_pauth() -> bool {
         || [8, 12].iter().any(|&l| field(isar2, l) != 0)
 }
 
+/// Whether the CPU has FEAT_RAS (ID_AA64PFR0_EL1.RAS): the ESB in the
+/// exit vectors defers a pending SError into DISR_EL1, and a virtual
+/// SError carries VSESR_EL2's syndrome.
+pub fn has_ras() -> bool {
+    field(ID_AA64PFR0_EL1.get(), 28) != 0
+}
+
 /// The PMU's version (ID_AA64DFR0_EL1.PMUVer) if the CPU has an
 /// architected one (not 0, none, or 0xf, IMPLEMENTATION DEFINED).
 fn pmu_version() -> Option<u64> {
@@ -150,8 +157,7 @@ pub fn init_cpu(vttbr: u64, vcpu_mpidr: u64, trap_wfi: bool) {
     // IMPLEMENTATION DEFINED controls in a known state: ACTLR_EL2 = 0
     // gives EL1 no access to the CPU's own control registers.
     msr!("actlr_el2", 0u64);
-    let ras = field(pfr0.get(), 28) != 0; // ID_AA64PFR0_EL1.RAS
-    HCR_EL2.set(hcr_guest(trap_wfi, has_pauth(), ras));
+    HCR_EL2.set(hcr_guest(trap_wfi, has_pauth(), has_ras()));
     barrier::isb(barrier::SY);
     // SAFETY: TLB maintenance only: stale stage-2 entries for this VMID
     // are dropped before the guest first runs.
@@ -201,6 +207,7 @@ pub fn set_vi(asserted: bool) {
 /// other register zero and D, A, I, F masked.
 pub fn reset_vcpu(ctx: &mut Context, entry: u64, arg: u64) {
     reset_el1();
+    super::inject::clear_serror();
     *ctx = Context::default();
     ctx.x[0] = arg;
     ctx.elr = entry;

@@ -228,6 +228,8 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
         ram: Range::new(ram_pa, size),
         board,
         abort_logged: Default::default(),
+        serror_logged: Default::default(),
+        fiq_logged: Default::default(),
         powered: AtomicUsize::new(1),
     });
     // vCPU 0 starts at the kernel with the device tree in x0.

@@ -2,7 +2,9 @@
 //! What each exit from the guest does. Every exit the guest can cause has
 //! a defined answer: a hypercall is answered, a wait is a wait, an access
 //! outside the guest's map is a synchronous external abort in the guest,
-//! and anything else is an UNDEFINED instruction in the guest.
+//! an SError the guest caused is a virtual SError in the guest, a FIQ is
+//! not the guest's, and anything else is an UNDEFINED instruction in the
+//! guest.
 
 use core::sync::atomic::Ordering::Relaxed;
 
@@ -58,20 +60,38 @@ impl Vm {
                 inject::undefined(ctx);
                 (ExitKind::Other, Outcome::Resume)
             }
-            Exit::Async { serror, esr } => {
-                // Nothing routes FIQs or SErrors to a guest on purpose: note
-                // it once and let the guest go on.
-                static LOGGED: core::sync::atomic::AtomicBool =
-                    core::sync::atomic::AtomicBool::new(false);
-                if !LOGGED.swap(true, Relaxed) {
-                    let what = if serror { "SError" } else { "FIQ" };
-                    log::warn!("{what} from the guest (ESR {esr:#x}), ignored (logged once)");
+            Exit::SError { esr } => {
+                self.serror(cpu, ctx, esr);
+                (ExitKind::SError, Outcome::Resume)
+            }
+            Exit::Fiq => {
+                // No FIQ is the guest's (hyp::serror): counted, and the
+                // guest goes on.
+                if !self.fiq_logged.swap(true, Relaxed) {
+                    log::warn!("vcpu{cpu}: a physical FIQ ended a guest run: not the guest's, not delivered (logged once)");
                 }
-                return Outcome::Resume;
+                (ExitKind::Fiq, Outcome::Resume)
             }
         };
+        if let Some(syndrome) = trap.deferred_serror {
+            self.serror(cpu, ctx, syndrome);
+            self.vcpus[cpu].count(ExitKind::SError);
+        }
         self.vcpus[cpu].count(kind);
         outcome
+    }
+
+    /// The guest caused an SError whose physical syndrome is `physical`:
+    /// it gets a virtual one, and the first is logged.
+    fn serror(&self, cpu: usize, ctx: &Context, physical: u64) {
+        let syndrome = hyp::serror::virtual_syndrome(physical);
+        if !self.serror_logged.swap(true, Relaxed) {
+            log::warn!(
+                "vcpu{cpu}: SError from the guest (syndrome {physical:#x}, PC {:#x}): virtual SError injected, syndrome {syndrome:#x} (logged once)",
+                ctx.elr
+            );
+        }
+        inject::serror(syndrome);
     }
 
     /// The guest touched an address stage 2 does not map: it gets a

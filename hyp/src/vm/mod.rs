@@ -59,6 +59,8 @@ pub struct Vm {
     pub ram: Range,
     pub board: &'static Board,
     abort_logged: AtomicBool,
+    serror_logged: AtomicBool,
+    fiq_logged: AtomicBool,
     /// vCPUs on or claimed by a CPU_ON: when the last one calls CPU_OFF
     /// the system is off (nothing could ever turn a vCPU on again).
     powered: AtomicUsize,

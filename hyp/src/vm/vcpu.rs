@@ -32,12 +32,14 @@ pub enum ExitKind {
     SysReg,
     Irq,
     Other,
+    SError,
+    Fiq,
 }
 
 impl ExitKind {
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 10;
     pub const NAMES: [&'static str; Self::COUNT] = [
-        "hvc", "smc", "dabt", "iabt", "wfi", "sysreg", "irq", "other",
+        "hvc", "smc", "dabt", "iabt", "wfi", "sysreg", "irq", "other", "serror", "fiq",
     ];
 }
 
