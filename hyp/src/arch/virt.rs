@@ -105,7 +105,7 @@ fn has_pauth() -> bool {
 
 /// The PMU's version (ID_AA64DFR0_EL1.PMUVer) if the CPU has an
 /// architected one (not 0, none, or 0xf, IMPLEMENTATION DEFINED).
-fn pmu_version() -> Option<u64> {
+pub fn pmu_version() -> Option<u64> {
     let v = ID_AA64DFR0_EL1.read(ID_AA64DFR0_EL1::PMUVer);
     (v != 0 && v != 0xf).then_some(v)
 }
@@ -161,11 +161,12 @@ pub fn init_cpu(vttbr: u64, vcpu_mpidr: u64, trap_wfi: bool) {
 /// MDCR_EL2 while a guest runs: every PMU counter is the guest's (HPMN =
 /// PMCR_EL0.N), but none counts at EL2, so the guest cannot time the
 /// hypervisor: event counters by HPMD (PMUv3p1), the cycle counter by
-/// HCCD (PMUv3p5; before it the cycle counter's EL2 filter is the guest's,
-/// see docs/guest.md). Trace is prohibited at EL2 (TRFCR_EL2 = 0) and the
-/// guest's trace filter control traps (TTRF), where FEAT_TRF exists.
+/// HCCD (PMUv3p5). Before PMUv3p5 every PMU register access traps (TPM)
+/// and `hyp::pmu` keeps EL2 out of each event type the guest writes.
+/// Trace is prohibited at EL2 (TRFCR_EL2 = 0) and the guest's trace filter
+/// control traps (TTRF), where FEAT_TRF exists.
 fn mdcr_guest() -> u64 {
-    use MDCR_EL2::{HCCD, HPMD, HPMN, TTRF};
+    use MDCR_EL2::{HCCD, HPMD, HPMN, TPM, TTRF};
     let mut mdcr = HPMN.val(0);
     if let Some(pmu) = pmu_version() {
         mdcr = HPMN.val((mrs!("pmcr_el0") >> 11) & 0x1f); // PMCR_EL0.N
@@ -174,6 +175,9 @@ fn mdcr_guest() -> u64 {
         }
         if pmu >= 6 {
             mdcr += HCCD::SET; // PMUv3p5
+        }
+        if hyp::pmu::needs_trap(pmu) {
+            mdcr += TPM::SET;
         }
     }
     if ID_AA64DFR0_EL1.read(ID_AA64DFR0_EL1::TraceFilt) != 0 {
