@@ -2,8 +2,8 @@
 //! The parts of the EL2 binary that are plain logic, so that `cargo test`
 //! reaches them on the host: the hypervisor's options ([`options`]), the
 //! decoding of a guest's SMCCC function ID into the call it names
-//! ([`function`]), a vCPU's PSCI power state machine ([`power`]) and
-//! trapped system registers ([`sysreg`], [`pmu`]). No
+//! ([`function`]), a vCPU's PSCI power state machine ([`power`]), trapped
+//! system registers ([`sysreg`], [`pmu`]) and waits ([`wait`]). No
 //! hardware, no `unsafe`; the binary (`main.rs` and the layers under it)
 //! uses them as they are.
 #![cfg_attr(not(test), no_std)]
@@ -14,3 +14,4 @@ pub mod options;
 pub mod pmu;
 pub mod power;
 pub mod sysreg;
+pub mod wait;

@@ -12,8 +12,9 @@ use super::vcpu::ExitKind;
 use super::{Outcome, Vm};
 use hyp::pmu;
 use hyp::sysreg::{self, Access};
+use hyp::wait::{Wait, Wfx};
 
-use crate::arch::{self, exception::Context, idregs, inject, virt};
+use crate::arch::{self, exception::Context, idregs, inject, timer, virt};
 use crate::trap::{Abort, Exit, Trap};
 
 impl Vm {
@@ -28,9 +29,21 @@ impl Vm {
                 ctx.elr += trap.len;
                 (ExitKind::Smc, self.hypercall(cpu, ctx))
             }
-            Exit::Wfi => {
+            Exit::Wait(mut wfx) => {
+                // A WFIT some CPUs (QEMU) report as a WFI: ask the
+                // instruction (`hyp::wait`).
+                if wfx == Wfx::Wfi && virt::has_wfxt() {
+                    let el0 = (ctx.spsr >> 2) & 3 == 0;
+                    wfx = wfx.refine(virt::guest_instruction(ctx.elr, el0, self.ram));
+                }
+                // Past the instruction by its trapped length (ESR_EL2.IL).
                 ctx.elr += trap.len;
-                (ExitKind::Wfi, Outcome::Idle)
+                let outcome = match wfx.wait(&ctx.x, timer::virtual_now()) {
+                    Wait::None => Outcome::Resume,
+                    Wait::Interrupt => Outcome::Idle(None),
+                    Wait::Until(deadline) => Outcome::Idle(Some(deadline)),
+                };
+                (ExitKind::Wfi, outcome)
             }
             Exit::Abort(a) => {
                 self.abort(cpu, ctx, a);

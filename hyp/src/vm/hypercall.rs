@@ -108,7 +108,7 @@ impl Vm {
             Psci::CpuOn => done(self.cpu_on(x1, x2, x3)),
             Psci::AffinityInfo => done(self.affinity_info(x1, x2)),
             // A standby state: wait like WFI for something to deliver.
-            Psci::CpuSuspend => (0, Outcome::Idle),
+            Psci::CpuSuspend => (0, Outcome::Idle(None)),
             Psci::CpuOff => {
                 self.power_off(cpu);
                 if self.powered.fetch_sub(1, AcqRel) == 1 {
