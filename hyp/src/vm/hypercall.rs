@@ -88,7 +88,7 @@ impl Vm {
             .irqc
             .call(cpu, call, args, &mut self.lines.hardware(self));
         if let Some(res) = r.resampled {
-            self.lines.resampled(self.board, res);
+            self.lines.resampled(self, res);
         }
         self.kick(r.kick);
         r.regs
