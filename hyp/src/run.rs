@@ -42,6 +42,23 @@ fn on_vtimer(_: u32) -> Completion {
     }
 }
 
+/// Wait for an interrupt, or (WFIT) until the virtual count reaches
+/// `deadline`: the EL2 timer, armed at it, is such an interrupt (its
+/// handler, registered by the boot check, stops it) and is stopped here
+/// either way.
+fn idle(deadline: Option<u64>) {
+    match deadline {
+        None => arch::wfi(),
+        Some(d) => {
+            arch::timer::arm_at_virtual(d);
+            if arch::timer::virtual_now() < d {
+                arch::wfi();
+            }
+            arch::timer::stop();
+        }
+    }
+}
+
 /// Run vCPU `cpu` on this CPU (the one `Vm::vcpu_on` names). Never
 /// returns: from here on the CPU runs the guest and handles its exits.
 pub fn vcpu(vm: &'static Vm, cpu: usize) -> ! {
@@ -68,9 +85,9 @@ pub fn vcpu(vm: &'static Vm, cpu: usize) -> ! {
             match vm.handle(cpu, &mut ctx, exit) {
                 Outcome::Resume => {}
                 Outcome::Interrupts => irq::poll(),
-                Outcome::Idle => {
+                Outcome::Idle(deadline) => {
                     if !vm.deliverable(cpu) {
-                        arch::wfi();
+                        idle(deadline);
                     }
                     irq::poll();
                 }

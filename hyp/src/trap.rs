@@ -8,6 +8,7 @@ use aarch64_cpu::registers::ESR_EL2;
 use tock_registers::LocalRegisterCopy;
 
 use hyp::sysreg::Access;
+use hyp::wait::Wfx;
 
 use crate::arch::exception::{self, Vector};
 
@@ -24,8 +25,9 @@ pub enum Exit {
     Hvc,
     /// A trapped SMC (HCR_EL2.TSC): the return address is the SMC itself.
     Smc,
-    /// A trapped WFI (WFE is not trapped).
-    Wfi,
+    /// A trapped wait: WFI or WFIT (WFE and WFET are not trapped, but
+    /// decoded all the same).
+    Wait(Wfx),
     /// A trapped MRS/MSR, decoded.
     SysReg(Access),
     /// A stage-2 abort: an access outside the guest's map.
@@ -73,7 +75,7 @@ pub fn decode(vector: Vector) -> Trap {
     use ESR_EL2::EC::Value as Ec;
     let (esr, far) = exception::syndrome();
     let syndrome = LocalRegisterCopy::<u64, ESR_EL2::Register>::new(esr);
-    let len = if syndrome.is_set(ESR_EL2::IL) { 4 } else { 2 };
+    let len = hyp::wait::instruction_len(esr);
     let exit = match vector {
         Vector::Irq => Exit::Irq,
         Vector::Fiq => Exit::Fiq,
@@ -81,7 +83,7 @@ pub fn decode(vector: Vector) -> Trap {
         Vector::Sync => match syndrome.read_as_enum(ESR_EL2::EC) {
             Some(Ec::HVC64) => Exit::Hvc,
             Some(Ec::SMC64) => Exit::Smc,
-            Some(Ec::TrappedWFIorWFE) => Exit::Wfi,
+            Some(Ec::TrappedWFIorWFE) => Exit::Wait(Wfx::decode(syndrome.read(ESR_EL2::ISS))),
             Some(Ec::TrappedMsrMrs) => Exit::SysReg(Access::decode(syndrome.read(ESR_EL2::ISS))),
             Some(Ec::DataAbortLowerEL | Ec::InstrAbortLowerEL) => Exit::Abort(Abort {
                 ipa: (exception::hpfar() >> 4) << 12 | (far & 0xfff),

@@ -10,6 +10,7 @@
 //! | [`spectre`] | which vector table, so which Spectre mitigation on guest exit, this CPU uses |
 //! | [`virt`] | this CPU's EL2 controls for its vCPU: traps, stage-2 base, the virtual IRQ line |
 //! | [`inject`] | exceptions the hypervisor makes the guest take |
+//! | [`pmu`] | the guest's PMU registers, for a trapped access |
 //! | [`mmu`], [`stage2`] | the EL2 identity map; a guest's stage-2 tables |
 //! | [`secondary`] | what a starting CPU reads before it has a stack |
 //! | [`cache`], [`timer`] | cache maintenance by address; the EL2 timer and the counter |
@@ -23,6 +24,7 @@ pub mod exception;
 pub mod idregs;
 pub mod inject;
 pub mod mmu;
+pub mod pmu;
 pub mod secondary;
 pub mod spectre;
 pub mod stage2;

@@ -2,7 +2,9 @@
 //! The EL2 physical timer (CNTHP) and the system counter.
 
 use aarch64_cpu::asm::barrier;
-use aarch64_cpu::registers::{Readable, Writeable, CNTFRQ_EL0, CNTHP_CTL_EL2, CNTPCT_EL0};
+use aarch64_cpu::registers::{
+    Readable, Writeable, CNTFRQ_EL0, CNTHP_CTL_EL2, CNTPCT_EL0, CNTVCT_EL0, CNTVOFF_EL2,
+};
 
 /// Counter frequency in Hz.
 pub fn frequency() -> u64 {
@@ -20,6 +22,22 @@ pub fn arm_in(ticks: u64) {
     // SAFETY: CNTHP_TVAL_EL2 only sets this CPU's EL2 timer deadline.
     unsafe { core::arch::asm!("msr cnthp_tval_el2, {}", "isb", in(reg) ticks) };
     CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::SET + CNTHP_CTL_EL2::IMASK::CLEAR);
+}
+
+/// The virtual count, as the guest's CNTVCT_EL0 reads it.
+pub fn virtual_now() -> u64 {
+    barrier::isb(barrier::SY);
+    CNTVCT_EL0.get()
+}
+
+/// Arm the EL2 physical timer to fire when the virtual count reaches
+/// `deadline` (the physical count minus CNTVOFF_EL2 does).
+pub fn arm_at_virtual(deadline: u64) {
+    let cval = deadline.wrapping_add(CNTVOFF_EL2.get());
+    // SAFETY: CNTHP_CVAL_EL2 only sets this CPU's EL2 timer deadline.
+    unsafe { core::arch::asm!("msr cnthp_cval_el2, {}", in(reg) cval, options(nomem, nostack)) };
+    CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::SET + CNTHP_CTL_EL2::IMASK::CLEAR);
+    barrier::isb(barrier::SY);
 }
 
 /// Stop the EL2 physical timer (its level interrupt drops).

@@ -9,7 +9,7 @@ use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{
     ReadWriteable, Readable, Writeable, CNTHCTL_EL2, CNTVOFF_EL2, CNTV_CTL_EL0, CPTR_EL2, HCR_EL2,
     ID_AA64DFR0_EL1, ID_AA64ISAR1_EL1, ID_AA64MMFR0_EL1, ID_AA64PFR0_EL1, ID_AA64PFR1_EL1,
-    MDCR_EL2, MIDR_EL1, SCTLR_EL1, VMPIDR_EL2, VTCR_EL2, VTTBR_EL2,
+    MDCR_EL2, MIDR_EL1, PAR_EL1, SCTLR_EL1, VMPIDR_EL2, VTCR_EL2, VTTBR_EL2,
 };
 
 use super::exception::Context;
@@ -112,9 +112,42 @@ pub fn has_ras() -> bool {
 
 /// The PMU's version (ID_AA64DFR0_EL1.PMUVer) if the CPU has an
 /// architected one (not 0, none, or 0xf, IMPLEMENTATION DEFINED).
-fn pmu_version() -> Option<u64> {
+pub fn pmu_version() -> Option<u64> {
     let v = ID_AA64DFR0_EL1.read(ID_AA64DFR0_EL1::PMUVer);
     (v != 0 && v != 0xf).then_some(v)
+}
+
+/// Whether the CPU has FEAT_WFxT (ID_AA64ISAR2_EL1.WFxT = 0b0010: WFIT
+/// and WFET).
+pub fn has_wfxt() -> bool {
+    field(mrs!("s3_0_c0_c6_2"), 0) >= 2
+}
+
+/// The instruction at the guest's virtual address `va`, as its EL1 (EL0
+/// if `el0`) would read it, if its stage 1 maps it to a word of guest RAM
+/// `ram`: AT S1E1R (S1E0R) gives the IPA, which is the physical address
+/// (guest RAM is identity mapped) and mapped at EL2. The guest's PAR_EL1,
+/// which AT writes, is put back.
+pub fn guest_instruction(va: u64, el0: bool, ram: platform::Range) -> Option<u32> {
+    let saved = PAR_EL1.get();
+    // SAFETY: address translation only: the result goes to PAR_EL1 (a
+    // fault too, never an exception), which is restored below.
+    unsafe {
+        if el0 {
+            core::arch::asm!("at s1e0r, {}", "isb", in(reg) va, options(nostack));
+        } else {
+            core::arch::asm!("at s1e1r, {}", "isb", in(reg) va, options(nostack));
+        }
+    }
+    let par = PAR_EL1.get();
+    PAR_EL1.set(saved);
+    barrier::isb(barrier::SY);
+    let pa = (par & 0x000f_ffff_ffff_f000) | (va & 0xfff);
+    let word = par & 1 == 0 && pa.is_multiple_of(4) && ram.contains(pa) && ram.contains(pa + 3);
+    // SAFETY: an aligned load from guest RAM, which EL2 maps as normal
+    // memory; the guest may change it at any time, which only changes
+    // the value read.
+    word.then(|| unsafe { core::ptr::read_volatile(pa as *const u32) })
 }
 
 /// Once per CPU before its vCPU first runs: stage 2 (the tables are in
@@ -167,11 +200,12 @@ pub fn init_cpu(vttbr: u64, vcpu_mpidr: u64, trap_wfi: bool) {
 /// MDCR_EL2 while a guest runs: every PMU counter is the guest's (HPMN =
 /// PMCR_EL0.N), but none counts at EL2, so the guest cannot time the
 /// hypervisor: event counters by HPMD (PMUv3p1), the cycle counter by
-/// HCCD (PMUv3p5; before it the cycle counter's EL2 filter is the guest's,
-/// see docs/guest.md). Trace is prohibited at EL2 (TRFCR_EL2 = 0) and the
-/// guest's trace filter control traps (TTRF), where FEAT_TRF exists.
+/// HCCD (PMUv3p5). Before PMUv3p5 every PMU register access traps (TPM)
+/// and `hyp::pmu` keeps EL2 out of each event type the guest writes.
+/// Trace is prohibited at EL2 (TRFCR_EL2 = 0) and the guest's trace filter
+/// control traps (TTRF), where FEAT_TRF exists.
 fn mdcr_guest() -> u64 {
-    use MDCR_EL2::{HCCD, HPMD, HPMN, TTRF};
+    use MDCR_EL2::{HCCD, HPMD, HPMN, TPM, TTRF};
     let mut mdcr = HPMN.val(0);
     if let Some(pmu) = pmu_version() {
         mdcr = HPMN.val((mrs!("pmcr_el0") >> 11) & 0x1f); // PMCR_EL0.N
@@ -180,6 +214,9 @@ fn mdcr_guest() -> u64 {
         }
         if pmu >= 6 {
             mdcr += HCCD::SET; // PMUv3p5
+        }
+        if hyp::pmu::needs_trap(pmu) {
+            mdcr += TPM::SET;
         }
     }
     if ID_AA64DFR0_EL1.read(ID_AA64DFR0_EL1::TraceFilt) != 0 {

@@ -2,17 +2,20 @@
 //! What each exit from the guest does. Every exit the guest can cause has
 //! a defined answer: a hypercall is answered, a wait is a wait, an access
 //! outside the guest's map is a synchronous external abort in the guest,
-//! an SError the guest caused is a virtual SError in the guest, a FIQ is
-//! not the guest's, and anything else is an UNDEFINED instruction in the
-//! guest.
+//! a PMU register access is passed through with EL2 kept out of its
+//! event types (`hyp::pmu`), an SError the guest caused is a virtual
+//! SError in the guest, a FIQ is not the guest's, and anything else is an
+//! UNDEFINED instruction in the guest.
 
 use core::sync::atomic::Ordering::Relaxed;
 
 use super::vcpu::ExitKind;
 use super::{Outcome, Vm};
-use hyp::sysreg;
+use hyp::pmu;
+use hyp::sysreg::{self, Access};
+use hyp::wait::{Wait, Wfx};
 
-use crate::arch::{exception::Context, idregs, inject};
+use crate::arch::{self, exception::Context, idregs, inject, timer, virt};
 use crate::trap::{Abort, Exit, Trap};
 
 impl Vm {
@@ -27,9 +30,21 @@ impl Vm {
                 ctx.elr += trap.len;
                 (ExitKind::Smc, self.hypercall(cpu, ctx))
             }
-            Exit::Wfi => {
+            Exit::Wait(mut wfx) => {
+                // A WFIT some CPUs (QEMU) report as a WFI: ask the
+                // instruction (`hyp::wait`).
+                if wfx == Wfx::Wfi && virt::has_wfxt() {
+                    let el0 = (ctx.spsr >> 2) & 3 == 0;
+                    wfx = wfx.refine(virt::guest_instruction(ctx.elr, el0, self.ram));
+                }
+                // Past the instruction by its trapped length (ESR_EL2.IL).
                 ctx.elr += trap.len;
-                (ExitKind::Wfi, Outcome::Idle)
+                let outcome = match wfx.wait(&ctx.x, timer::virtual_now()) {
+                    Wait::None => Outcome::Resume,
+                    Wait::Interrupt => Outcome::Idle(None),
+                    Wait::Until(deadline) => Outcome::Idle(Some(deadline)),
+                };
+                (ExitKind::Wfi, outcome)
             }
             Exit::Abort(a) => {
                 self.abort(cpu, ctx, a);
@@ -41,19 +56,7 @@ impl Vm {
                 (kind, Outcome::Resume)
             }
             Exit::SysReg(access) => {
-                // A read of the ID space (HCR_EL2.TID3) gets the CPU's value
-                // minus what a guest is not given; anything else trapped is
-                // UNDEFINED for the guest.
-                match access.id_register() {
-                    Some((crm, op2)) => {
-                        let v = sysreg::sanitise_id(crm, op2, idregs::read(crm, op2));
-                        if access.rt != 31 {
-                            ctx.x[access.rt as usize] = v;
-                        }
-                        ctx.elr += trap.len;
-                    }
-                    None => inject::undefined(ctx),
-                }
+                self.sysreg(ctx, access, trap.len);
                 (ExitKind::SysReg, Outcome::Resume)
             }
             Exit::Other { .. } => {
@@ -92,6 +95,42 @@ impl Vm {
             );
         }
         inject::serror(syndrome);
+    }
+
+    /// A trapped MRS/MSR. A read of the ID space (HCR_EL2.TID3) gets the
+    /// CPU's value minus what a guest is not given; a PMU register (trapped
+    /// by MDCR_EL2.TPM before PMUv3p5) is accessed as `hyp::pmu` decides;
+    /// anything else trapped is UNDEFINED for the guest.
+    fn sysreg(&self, ctx: &mut Context, access: Access, len: u64) {
+        let rt = access.rt as usize;
+        if let Some((crm, op2)) = access.id_register() {
+            let v = sysreg::sanitise_id(crm, op2, idregs::read(crm, op2));
+            if rt != 31 {
+                ctx.x[rt] = v;
+            }
+            ctx.elr += len;
+            return;
+        }
+        let pmu =
+            pmu::Reg::decode(&access).zip(virt::pmu_version().filter(|&v| pmu::needs_trap(v)));
+        let Some((reg, pmuver)) = pmu else {
+            return inject::undefined(ctx);
+        };
+        let from_el0 = (ctx.spsr >> 2) & 3 == 0;
+        let value = if rt == 31 { 0 } else { ctx.x[rt] };
+        let pmu = arch::pmu::this_cpu(pmuver);
+        match pmu.decide(&access, reg, from_el0, value, arch::pmu::selr()) {
+            pmu::Action::Read(t) => {
+                let v = arch::pmu::read(t);
+                if rt != 31 {
+                    ctx.x[rt] = v;
+                }
+            }
+            pmu::Action::Write(t, v) => arch::pmu::write(t, v),
+            pmu::Action::SwIncr(v) => arch::pmu::sw_incr(&pmu, v, from_el0),
+            pmu::Action::Undefined => return inject::undefined(ctx),
+        }
+        ctx.elr += len;
     }
 
     /// The guest touched an address stage 2 does not map: it gets a

@@ -88,7 +88,7 @@ impl Vm {
             .irqc
             .call(cpu, call, args, &mut self.lines.hardware(self));
         if let Some(res) = r.resampled {
-            self.lines.resampled(self.board, res);
+            self.lines.resampled(self, res);
         }
         self.kick(r.kick);
         r.regs
@@ -108,7 +108,7 @@ impl Vm {
             Psci::CpuOn => done(self.cpu_on(x1, x2, x3)),
             Psci::AffinityInfo => done(self.affinity_info(x1, x2)),
             // A standby state: wait like WFI for something to deliver.
-            Psci::CpuSuspend => (0, Outcome::Idle),
+            Psci::CpuSuspend => (0, Outcome::Idle(None)),
             Psci::CpuOff => {
                 self.power_off(cpu);
                 if self.powered.fetch_sub(1, AcqRel) == 1 {

@@ -18,8 +18,8 @@ use rvid::{Physical, Resampled, Source};
 use vocab::Trigger;
 
 use super::{Vm, VTIMER_INTID};
-use crate::arch::virt;
-use crate::board::{Board, Completion};
+use crate::arch::{self, virt};
+use crate::board::Completion;
 
 /// The guest's physical lines.
 pub struct Lines {
@@ -62,23 +62,31 @@ impl Lines {
             .set_trusted_level(cpu, VTIMER_INTID, true)
             .unwrap_or_default();
         vm.kick(kick);
+        vm.vcpus[cpu].vtimer_held.hold();
         Completion::Hold
     }
 
     /// After a RESAMPLE on this CPU: release a line whose source dropped.
-    pub fn resampled(&self, board: &Board, res: Resampled) {
-        if res.asserted {
-            return;
-        }
+    /// The timer's PPI is deactivated only if this vCPU holds it: a
+    /// RESAMPLE of a timer that never fired (or was already released)
+    /// touches nothing at the GIC.
+    pub fn resampled(&self, vm: &Vm, res: Resampled) {
         match res.source {
             Source::Trusted {
+                vcpu,
                 intid: VTIMER_INTID,
-                ..
-            } => board.gic.deactivate(self.vtimer),
+            } => {
+                // The PPI is this CPU's: only its own vCPU's hold counts.
+                let mine = vm.vcpu_on(arch::cpu_index()) == Some(vcpu);
+                if mine && vm.vcpus[vcpu].vtimer_held.resampled(res.asserted) {
+                    vm.board.gic.deactivate(self.vtimer);
+                }
+            }
             Source::Trusted { .. } => {}
+            Source::Input(_) if res.asserted => {}
             Source::Input(n) => {
                 if let Some(line) = self.inputs.get(n).filter(|l| l.trigger == Trigger::Level) {
-                    board.gic.clear_active(line.intid);
+                    vm.board.gic.clear_active(line.intid);
                 }
             }
         }
@@ -90,7 +98,9 @@ impl Lines {
     /// when it comes back.
     pub fn power_off(&self, vm: &Vm, cpu: usize) {
         virt::stop_vtimer();
-        vm.board.gic.clear_active(self.vtimer);
+        if vm.vcpus[cpu].vtimer_held.release() {
+            vm.board.gic.clear_active(self.vtimer);
+        }
         let _ = vm.irqc.set_trusted_level(cpu, VTIMER_INTID, false);
     }
 

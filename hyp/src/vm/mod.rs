@@ -96,9 +96,10 @@ pub enum Outcome {
     Resume,
     /// A physical interrupt is pending: handle it, then enter again.
     Interrupts,
-    /// The vCPU waits (trapped WFI, CPU_SUSPEND) until an interrupt could
-    /// be delivered to it, then enters again.
-    Idle,
+    /// The vCPU waits (trapped WFI or WFIT, CPU_SUSPEND) until an
+    /// interrupt could be delivered to it or, if given, the virtual count
+    /// reaches this deadline (WFIT's), then enters again.
+    Idle(Option<u64>),
     /// The vCPU is off (CPU_OFF): wait for a CPU_ON.
     Off,
     /// The guest asked for the system to stop.

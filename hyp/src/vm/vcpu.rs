@@ -6,6 +6,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use gic_backend::{ListReg, LrState};
+use hyp::held::Held;
 use hyp::options::Delivery;
 use hyp::power::Power;
 
@@ -64,6 +65,8 @@ pub struct Vcpu {
     pub stats: Stats,
     /// The virtual IRQ line as last set on this vCPU's CPU.
     line: AtomicBool,
+    /// Whether the virtual timer's PPI is held active on this vCPU's CPU.
+    pub vtimer_held: Held,
 }
 
 impl Vcpu {

@@ -317,6 +317,14 @@ pub fn wfe() {
     unsafe { core::arch::asm!("wfe") }
 }
 
+/// WFIT (FEAT_WFxT) with `deadline` on the virtual count: wait for an
+/// interrupt or the deadline (`.inst`, so the assembler needs no wfxt).
+#[inline]
+pub fn wfit(deadline: u64) {
+    // SAFETY: WFIT has no memory effects.
+    unsafe { core::arch::asm!(".inst 0xd5031020 | 3", in("x3") deadline) }
+}
+
 #[inline]
 pub fn sev() {
     // SAFETY: a barrier and SEV; no memory effects of their own.

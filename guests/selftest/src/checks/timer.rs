@@ -10,7 +10,7 @@ use selftest::ensure;
 use selftest::report::Outcome;
 
 use super::*;
-use crate::arch;
+use crate::{arch, println};
 
 const PERIOD_US: u64 = 5_000;
 const FIRES: u32 = 5;
@@ -48,6 +48,70 @@ pub fn run(ctx: &Ctx) {
         quiet(ctx, x),
     );
     arch::vtimer_ctl(0);
+    if (arch::hostile::isar2() & 0xf) >= 2 {
+        check(
+            format_args!(
+                "WFIT with nothing to wake it returns at its deadline, and at once past it"
+            ),
+            wfit(ctx, x),
+        );
+    } else {
+        check(format_args!("WFIT # SKIP no FEAT_WFxT"), Ok(()));
+    }
+}
+
+/// How late a WFIT may return after its deadline (µs), and when the
+/// backstop (the virtual timer, masked at the rVIC, so only the
+/// hypervisor sees it fire) ends a wait that ignored its deadline.
+const WFIT_LATE_US: u64 = 50_000;
+const WFIT_BACKSTOP_US: u64 = 500_000;
+
+/// WFIT with a 10 ms deadline and no interrupt to come (IRQs masked, the
+/// timer's INTID masked): it returns at the deadline, in a few waits at
+/// most (a WFIT that returned at once would loop thousands of times).
+/// One with a deadline already past returns at once.
+fn wfit(ctx: &Ctx, x: u64) -> Outcome {
+    let me = ctx.me();
+    let us = |t: u64| t * 1_000_000 / arch::counter_freq();
+    arch::irqs_off();
+    ok(RVIC_SET_MASKED, [me, x, 0])?;
+    arm(WFIT_BACKSTOP_US);
+    arch::vtimer_ctl(CTL_ENABLE);
+    let start = arch::counter();
+    let deadline = start + 10_000 * arch::counter_freq() / 1_000_000;
+    let mut waits = 0;
+    while arch::counter() < deadline && waits < 100_000 {
+        arch::wfit(deadline);
+        waits += 1;
+    }
+    let end = arch::counter();
+    let t = arch::counter();
+    arch::wfit(t - 1);
+    let past = arch::counter() - t;
+    arch::vtimer_ctl(0);
+    ok(RVIC_RESAMPLE, [x, 0, 0])?;
+    ok(RVIC_CLEAR_PENDING, [me, x, 0])?;
+    arch::irqs_on();
+    println!(
+        "# WFIT: returned {} us after its 10 ms deadline, in {waits} wait(s); past its deadline in {} us",
+        us(end.saturating_sub(deadline)),
+        us(past)
+    );
+    ensure!(
+        end >= deadline && us(end - deadline) < WFIT_LATE_US,
+        "a 10 ms WFIT returned {} us after its deadline",
+        us(end.saturating_sub(deadline))
+    );
+    ensure!(
+        waits <= 10,
+        "{waits} WFITs to reach a 10 ms deadline: it returns at once"
+    );
+    ensure!(
+        us(past) < WFIT_LATE_US,
+        "a WFIT past its deadline took {} us",
+        us(past)
+    );
+    Ok(())
 }
 
 fn fires(ctx: &Ctx, x: u64) -> Outcome {
