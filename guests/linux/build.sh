@@ -23,6 +23,7 @@ OVERLAY=(
 	"drivers/irqchip/irq-rvic.c drivers/irqchip/irq-rvic.c"
 	"drivers/irqchip/irq-rvid.c drivers/irqchip/irq-rvid.c"
 	"include/linux/irqchip/arm-rvic.h include/linux/irqchip/arm-rvic.h"
+	"drivers/misc/ipi_storm.c drivers/misc/ipi_storm.c"
 )
 MAKE=(make -C "$SRC_DIR" O="$OBJ_DIR" ARCH=arm64
       CROSS_COMPILE=aarch64-linux-gnu- -j"$(nproc)")
@@ -57,8 +58,9 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for f in $(patched_files); do
+	# A file the patch has just started to edit is still as unpacked.
 	[ -f "$OUT_DIR/pristine/$f" ] ||
-		die "no pristine copy of $f: rm -rf $SRC_DIR and run again"
+		install -D -m 644 "$SRC_DIR/$f" "$OUT_DIR/pristine/$f"
 	install -D -m 644 "$OUT_DIR/pristine/$f" "$tmp/$f"
 done
 patch -s -p1 -d "$tmp" --no-backup-if-mismatch < "$PATCH" ||

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0 OR MIT
 #
 # Static checks of the Linux guest side; exits non-zero on any finding:
-#  1. checkpatch.pl --strict on the rVIC/rVID drivers and their header
+#  1. checkpatch.pl --strict on the rVIC/rVID drivers and their header, and
+#     on the IPI storm test
 #     (0 errors, 0 warnings, 0 checks required);
 #  2. dt-doc-validate on bindings/arm,rvic.yaml and arm,rvid.yaml, placed
 #     where the kernel keeps them (interrupt-controller/);
@@ -36,7 +37,7 @@ finding() {
 
 # 1. Kernel coding style
 for f in drivers/irqchip/irq-rvic.c drivers/irqchip/irq-rvid.c \
-	 include/linux/irqchip/arm-rvic.h; do
+	 include/linux/irqchip/arm-rvic.h drivers/misc/ipi_storm.c; do
 	out=$(perl "$SRC_DIR/scripts/checkpatch.pl" --strict --no-tree -f \
 		"$GUEST_DIR/$f" 2>&1) || true
 	if grep -q '^total: 0 errors, 0 warnings, 0 checks' <<<"$out"; then

@@ -163,6 +163,14 @@ impl Console {
         }
     }
 
+    /// Paste `bytes` at once: the guest's UART takes them as fast as its
+    /// FIFO drains (QEMU reads no more than the UART can hold).
+    pub fn paste(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.stdin.write_all(bytes).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
     /// Wait for the run to end; its exit status (`None`: killed at `limit`).
     pub fn finish(mut self, limit: Duration) -> Option<i32> {
         let start = Instant::now();
