@@ -150,3 +150,25 @@ build_selftest() {
     RUSTC="$RUSTC_X" CARGO_X="$CARGO_X" BUILD="$BUILD" bash "$ROOT/guests/selftest/build.sh" \
         || die "building the conformance guest failed (see above)"
 }
+
+# build_bench: the benchmark guest, into build/bench.bin.
+build_bench() {
+    pick_cross_toolchain
+    bash "$ROOT/guests/bench/build.sh" || die "building the benchmark guest failed (see above)"
+}
+
+# clippy_bench: lint the benchmark guest for its bare-metal target (with
+# the conformance guest's arch and console modules it includes).
+clippy_bench() {
+    pick_cross_toolchain
+    local path=$PATH
+    if [[ $CARGO_X == /usr/bin/cargo ]]; then
+        need_pkgs /usr/bin/clippy-driver:rust-web-clippy
+        path=/usr/bin:$PATH
+    fi
+    (cd "$ROOT/guests/bench" && PATH=$path RUSTC="$RUSTC_X" RUSTC_BOOTSTRAP=1 \
+        CARGO_TARGET_DIR="$ROOT/target/bench" RUSTFLAGS="-C relocation-model=pie -C force-frame-pointers=yes -C linker=aarch64-linux-gnu-ld" \
+        "$CARGO_X" clippy -q --release --target $TARGET \
+        -Zbuild-std=core,compiler_builtins -Zbuild-std-features=compiler-builtins-mem \
+        -- -D warnings -D clippy::undocumented_unsafe_blocks)
+}

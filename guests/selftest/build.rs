@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
-//! Links the guest image for the bare-metal target: this crate's linker
-//! script and a position-independent executable that boot.S relocates.
+//! Links an EL1 guest image for the bare-metal target: the linker script
+//! beside this file and a position-independent executable that boot.S
+//! relocates. The benchmark guest (guests/bench) uses this build script
+//! too (`build = "../selftest/build.rs"`), so paths are taken from where
+//! this file is, not from the crate being built.
+
+use std::path::Path;
 
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
-    let script = std::path::Path::new(&dir).join("linker.ld");
+    let here = Path::new(&dir).join(file!());
+    let here = here.parent().unwrap();
+    let script = here.join("linker.ld");
     if std::env::var("TARGET")
         .unwrap()
         .starts_with("aarch64-unknown-none")
@@ -15,6 +22,8 @@ fn main() {
         }
     }
     println!("cargo:rerun-if-changed={}", script.display());
-    println!("cargo:rerun-if-changed=src/arch/boot.S");
-    println!("cargo:rerun-if-changed=src/arch/vectors.S");
+    for f in ["boot.S", "vectors.S"] {
+        let p = here.join("src/arch").join(f);
+        println!("cargo:rerun-if-changed={}", p.display());
+    }
 }

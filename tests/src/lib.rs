@@ -64,8 +64,14 @@ fn kill_group(child: &mut std::process::Child) {
 /// Boot `scripts/run ARGS` and wait at most `limit`.
 pub fn boot(args: &[&str], limit: Duration) -> Run {
     build();
+    script("run", args, limit)
+}
+
+/// Run `scripts/NAME ARGS` and wait at most `limit`; its stdout and then
+/// its stderr in [`Run::output`].
+pub fn script(name: &str, args: &[&str], limit: Duration) -> Run {
     let start = Instant::now();
-    let mut child = Command::new(root().join("scripts/run"))
+    let mut child = Command::new(root().join("scripts").join(name))
         .args(args)
         .process_group(0)
         .stdin(Stdio::null())

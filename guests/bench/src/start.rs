@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+//! From boot.S to the figures and back out: vCPU 0 reads the device tree,
+//! chooses the interrupt-controller backend, maps memory, starts the other
+//! vCPUs, runs the figures the command line asks for and powers off with
+//! PSCI SYSTEM_OFF (the hypervisor then prints its exit counters). Also the
+//! panic handler, which ends the run with a `bench failed` line.
+
+use bench::irqchip::{Backend, Rvic};
+use bench::{Args, Figure};
+use selftest::abi::{PSCI_CPU_ON, PSCI_SYSTEM_OFF, SMCCC_VERSION};
+use selftest::dt;
+use selftest::pagetable::{Kind, Tables};
+
+use crate::cpu::Hvc;
+use crate::{arch, console, figures, println, worker};
+
+/// QEMU virt's PL011, for the one message when the device tree is unusable.
+const FALLBACK_UART: u64 = 0x0900_0000;
+
+/// The backend this image drives (the only one written so far).
+pub type Chip = Rvic<Hvc>;
+pub static CHIP: spin::Once<Chip> = spin::Once::new();
+
+/// The device tree blob at `pa`, with the MMU still off.
+fn blob(pa: u64) -> Result<&'static [u8], &'static str> {
+    if pa == 0 || !pa.is_multiple_of(8) {
+        return Err("x0 holds no device tree address");
+    }
+    // SAFETY: the boot protocol puts the device tree at x0, in RAM; only
+    // its 8-byte header is read before its own size is known.
+    let header = unsafe { core::ptr::read_volatile(pa as *const [u8; 8]) };
+    let size = dt::total_size(&header).ok_or("no device tree magic at x0")?;
+    // SAFETY: the header says the blob spans `size` bytes; the hypervisor
+    // placed it in guest RAM, which nothing here writes.
+    Ok(unsafe { core::slice::from_raw_parts(pa as *const u8, size) })
+}
+
+/// `/chosen/bootargs`, found by walking the nodes (see selftest's dt.rs on
+/// why paths are not looked up).
+fn bootargs(dtb: &[u8]) -> &str {
+    fdt::Fdt::new(dtb)
+        .ok()
+        .and_then(|f| {
+            let chosen = f.all_nodes().find(|n| n.name == "chosen")?;
+            chosen.property("bootargs")?.as_str()
+        })
+        .unwrap_or("")
+}
+
+fn fail(console: u64, why: &str) -> ! {
+    console::init(console);
+    println!("bench failed: {why}");
+    arch::hvc(PSCI_SYSTEM_OFF, [0; 3]);
+    arch::park()
+}
+
+fn map(t: &mut Tables, info: &dt::GuestInfo) -> Result<(), &'static str> {
+    t.map(info.ram_base, info.ram_size, Kind::Normal)?;
+    t.map(info.console, 0x1000, Kind::Device)
+}
+
+#[no_mangle]
+extern "C" fn primary_main(dtb: u64) -> ! {
+    let blob = blob(dtb).unwrap_or_else(|e| fail(FALLBACK_UART, e));
+    let fdt = fdt::Fdt::new(blob).unwrap_or_else(|_| fail(FALLBACK_UART, "not a device tree"));
+    match Backend::find(&fdt) {
+        Some(Backend::Rvic) => {}
+        Some(other) => fail(
+            FALLBACK_UART,
+            match other {
+                Backend::GicV3 => {
+                    "the device tree has a GICv3 and no rVIC: the GIC backend is not written yet"
+                }
+                _ => "the device tree has a GICv2 and no rVIC: the GIC backend is not written yet",
+            },
+        ),
+        None => fail(
+            FALLBACK_UART,
+            "the device tree has no interrupt controller this guest knows",
+        ),
+    }
+    let mut info = dt::parse(blob).unwrap_or_else(|e| fail(FALLBACK_UART, e));
+    if let Err(e) = info.boot_first(arch::mpidr()) {
+        fail(info.console, e);
+    }
+    let args = Args::parse(bootargs(blob)).unwrap_or_else(|e| fail(info.console, e));
+    if let Err(e) = arch::enable_mmu(|t| map(t, &info)) {
+        fail(info.console, e);
+    }
+    console::init(info.console);
+    let vtimer = info.vtimer.map_or(u32::MAX, |(intid, _)| intid);
+    let chip = CHIP.call_once(|| Chip::new(info.mpidrs(), vtimer));
+    let n = info.mpidrs().len();
+    println!(
+        "# rvhyp benchmark guest (bench {}): {} backend, {n} vCPU(s), counter {} Hz, {} iterations per figure",
+        env!("CARGO_PKG_VERSION"),
+        bench::irqchip::IrqChip::name(chip),
+        arch::counter_freq(),
+        args.iters
+    );
+    let smccc = arch::hvc(SMCCC_VERSION, [0; 3]).ret[0];
+    if smccc == u64::MAX || smccc < 0x1_0001 {
+        fail(
+            info.console,
+            "SMCCC_VERSION is below 1.1: no hypervisor answers HVC",
+        );
+    }
+    if let Err(e) = worker::own_init(chip) {
+        fail(info.console, e);
+    }
+    for (cpu, &mpidr) in info.mpidrs().iter().enumerate().skip(1) {
+        let on = arch::hvc(
+            PSCI_CPU_ON,
+            [mpidr, arch::secondary_entry_addr(), cpu as u64],
+        );
+        if on.ret[0] != 0 {
+            fail(info.console, "PSCI CPU_ON failed");
+        }
+    }
+    if let Err(e) = worker::wait_started(n) {
+        fail(info.console, e);
+    }
+    for f in Figure::ALL.into_iter().filter(|&f| args.wants(f)) {
+        if n < f.cpus() {
+            println!(
+                "bench {} skipped: needs {} vCPUs, has {n}",
+                f.name(),
+                f.cpus()
+            );
+            continue;
+        }
+        match figures::run(chip, f, args.iters) {
+            Ok(Some(s)) => println!("bench {} {s}", f.name()),
+            Ok(None) => println!("bench {} n=0 (set-up only)", f.name()),
+            Err(e) => println!("bench {} failed: {e}", f.name()),
+        }
+    }
+    worker::report(n);
+    println!("bench done");
+    arch::hvc(PSCI_SYSTEM_OFF, [0; 3]);
+    arch::park()
+}
+
+/// vCPU `cpu` (1..) after PSCI CPU_ON, MMU on (boot.S also passes the EL1
+/// registers CPU_ON left, which only the conformance guest looks at).
+#[no_mangle]
+extern "C" fn secondary_main(cpu: usize) -> ! {
+    match CHIP.get() {
+        Some(chip) => worker::serve(chip, cpu),
+        None => arch::park(),
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let cpu = arch::cpu_index();
+    console::force(|w| {
+        let _ = writeln!(w, "bench failed: vCPU {cpu} panicked: {info}");
+    });
+    arch::hvc(PSCI_SYSTEM_OFF, [0; 3]);
+    arch::park()
+}
