@@ -65,6 +65,11 @@ pub fn post_burst(cpu: usize, seed: u64, count: u64) {
     post_as(cpu, BURST, 0, [seed, count, 0]);
 }
 
+/// Ask vCPU `cpu` to run [`checks::burst::model`] with `seed` and `count`.
+pub fn post_model(cpu: usize, seed: u64, count: u64) {
+    post_as(cpu, BURST, 0, [seed, count, 1]);
+}
+
 /// The answer of vCPU `cpu` to what was posted, within `us` microseconds.
 pub fn wait(cpu: usize, us: u64) -> Option<Call> {
     let s = &SLOTS[cpu];
@@ -136,6 +141,8 @@ pub fn serve(cpu: usize, at_boot: [u64; EL1_REGS], set: [u64; EL1_REGS]) -> ! {
         let args: [u64; 3] = core::array::from_fn(|i| s.args[i].load(Relaxed));
         let ret = if state == CALL {
             arch::hvc(s.fid.load(Relaxed), args).ret
+        } else if args[2] == 1 {
+            checks::burst::model(args[0], args[1])
         } else {
             checks::burst::calls(args[0], args[1]);
             [0; 4]
