@@ -217,33 +217,6 @@ pub enum Stop {
     GuestReset,
 }
 
-/// PSCI SYSTEM_OFF (or SYSTEM_RESET for [`Stop::GuestReset`]) through the
-/// firmware if there is one and `firmware` allows it. Without it, or if the
-/// call returns, every CPU is stopped: the others are halted
-/// (`smp::halt_others`) and this one parks.
-pub fn power_off(stop: Stop, firmware: bool) -> ! {
-    let psci = get_opt().and_then(Board::psci).filter(|_| firmware);
-    let reset = stop == Stop::GuestReset;
-    match (psci, stop) {
-        (Some(_), Stop::Done) => log::info!("powering off (all checks passed)"),
-        (Some(_), Stop::Failed) => log::info!("powering off (checks FAILED)"),
-        (Some(_), _) => {}
-        (None, _) if !firmware => log::info!("rvhyp.power_off=park: halting all CPUs here"),
-        (None, _) => log::info!("no PSCI firmware: halting all CPUs here"),
-    }
-    if let Some(p) = psci {
-        firmware_off(p.conduit, reset);
-        log::error!(
-            "PSCI SYSTEM_{} returned",
-            if reset { "RESET" } else { "OFF" }
-        );
-    }
-    if get_opt().is_some() {
-        crate::smp::halt_others();
-    }
-    crate::smp::park()
-}
-
 /// PSCI SYSTEM_OFF/RESET by the conduit the device tree names.
 pub fn firmware_off(conduit: Conduit, reset: bool) {
     use smccc::psci::{system_off, system_reset};

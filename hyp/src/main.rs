@@ -149,7 +149,7 @@ extern "C" fn primary_main(dtb_pa: u64, load_addr: u64) -> ! {
     }
     NEXT.store(NEXT_IDLE, Release);
     arch::sev();
-    board::power_off(if pass { Stop::Done } else { Stop::Failed }, true)
+    smp::power_off(if pass { Stop::Done } else { Stop::Failed }, true)
 }
 
 /// Entered from boot.S on every other CPU, MMU on, with its own stack.

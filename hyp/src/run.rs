@@ -11,7 +11,7 @@ use hyp::options::{Delivery, PowerOff};
 use crate::arch::{self, exception, virt};
 use crate::board::{self, Completion};
 use crate::vm::{self, vcpu::KICK_SGI, Outcome, Vm};
-use crate::{irq, trap};
+use crate::{irq, smp, trap};
 
 /// Register the VM's physical lines in the interrupt table: each input's
 /// SPI, the virtual timer's PPI and the kick SGI. On the boot CPU, once,
@@ -93,7 +93,7 @@ pub fn vcpu(vm: &'static Vm, cpu: usize) -> ! {
                 }
                 Outcome::Off => break,
                 Outcome::System(stop) => {
-                    board::power_off(stop, vm.options.power_off == PowerOff::Firmware)
+                    smp::power_off(stop, vm.options.power_off == PowerOff::Firmware)
                 }
             }
         }

@@ -11,7 +11,7 @@ use hyp::halt::Halt;
 use crate::arch::mmu::{MmuConfig, Stacks};
 use crate::arch::timer::wait_until;
 use crate::arch::{self, cache, secondary};
-use crate::board::{self, Completion, EnableMethod};
+use crate::board::{self, Completion, EnableMethod, Stop};
 
 /// The SGI that makes a CPU park for good (the hypervisor's own: SGI 0
 /// kicks a vCPU's CPU, 1 and 2 are the boot check's).
@@ -112,4 +112,33 @@ pub fn halt_others() {
             others - left.count_ones()
         );
     }
+}
+
+/// PSCI SYSTEM_OFF (or SYSTEM_RESET for [`Stop::GuestReset`]) through the
+/// firmware if there is one and `firmware` allows it. Without it, or if the
+/// call returns, every CPU is stopped: the others are halted
+/// ([`halt_others`]) and this one parks.
+pub fn power_off(stop: Stop, firmware: bool) -> ! {
+    let psci = board::get_opt()
+        .and_then(board::Board::psci)
+        .filter(|_| firmware);
+    let reset = stop == Stop::GuestReset;
+    match (psci, stop) {
+        (Some(_), Stop::Done) => log::info!("powering off (all checks passed)"),
+        (Some(_), Stop::Failed) => log::info!("powering off (checks FAILED)"),
+        (Some(_), _) => {}
+        (None, _) if !firmware => log::info!("rvhyp.power_off=park: halting all CPUs here"),
+        (None, _) => log::info!("no PSCI firmware: halting all CPUs here"),
+    }
+    if let Some(p) = psci {
+        board::firmware_off(p.conduit, reset);
+        log::error!(
+            "PSCI SYSTEM_{} returned",
+            if reset { "RESET" } else { "OFF" }
+        );
+    }
+    if board::get_opt().is_some() {
+        halt_others();
+    }
+    park()
 }
