@@ -138,6 +138,9 @@ impl Vm {
     /// Tell the CPUs of `set` (other than this one) to re-evaluate their
     /// vCPU's line.
     pub fn kick(&self, set: rvid::VcpuSet) {
+        if set.is_empty() {
+            return;
+        }
         let me = self.vcpu_on(arch::cpu_index());
         for v in set.iter().filter(|&v| Some(v) != me) {
             self.board.gic.send_sgi(KICK_SGI, self.cpu(v));
