@@ -12,6 +12,9 @@
 use rvid::rvic::Call;
 use smccc::{arch, psci};
 
+/// SMCCC's owning entity (bits 29..24) of the rVIC and rVID calls.
+const OWNER_STANDARD_HYPERVISOR: u32 = 5;
+
 /// What a function ID names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Function {
@@ -46,7 +49,16 @@ pub enum Psci {
 impl Function {
     /// The function a 32-bit function ID names, and whether it is one of
     /// the SMC32 twins of an SMC64 call (its arguments are 32-bit).
+    #[inline]
     pub fn of(fid: u32) -> (Function, bool) {
+        // rVIC and rVID calls, the hot ones, are all the standard
+        // hypervisor service calls' (owner 5): one test, then one range.
+        if (fid >> 24) & 0x3f == OWNER_STANDARD_HYPERVISOR {
+            return match Call::from_fid(fid.into()) {
+                Some(call) => (Function::Interrupt(call), false),
+                None => (Function::Unknown, false),
+            };
+        }
         let p = |call| (Function::Psci(call), false);
         let p32 = |call| (Function::Psci(call), true);
         match fid {
@@ -67,10 +79,7 @@ impl Function {
             psci::PSCI_SYSTEM_OFF => p(Psci::SystemOff),
             psci::PSCI_SYSTEM_RESET => p(Psci::SystemReset),
             psci::PSCI_FEATURES => p(Psci::Features),
-            _ => match Call::from_fid(fid.into()) {
-                Some(call) => (Function::Interrupt(call), false),
-                None => (Function::Unknown, false),
-            },
+            _ => (Function::Unknown, false),
         }
     }
 }

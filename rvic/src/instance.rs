@@ -82,29 +82,34 @@ impl Rvic {
     }
 
     /// ENABLE (`true`) or DISABLE (`false`); pending and masked bits are kept.
+    #[inline]
     pub fn set_enabled(&mut self, enabled: bool) {
         self.enabled = enabled;
     }
 
     /// The notification predicate: enabled, and some INTID pending and unmasked.
+    #[inline]
     pub fn notification(&self) -> bool {
         self.enabled && self.ready != 0
     }
 
     /// Whether `intid` is pending. Panics if `intid >= T + U`, as do all
     /// methods taking an INTID: the caller validates guest values first.
+    #[inline]
     pub fn is_pending(&self, intid: u32) -> bool {
         let (word, bit) = self.locate(intid);
         self.words[word].pending & bit != 0
     }
 
     /// Whether `intid` is masked.
+    #[inline]
     pub fn is_masked(&self, intid: u32) -> bool {
         let (word, bit) = self.locate(intid);
         self.words[word].masked & bit != 0
     }
 
     /// SET_MASKED (`true`) or CLEAR_MASKED (`false`).
+    #[inline]
     pub fn set_masked(&mut self, intid: u32, masked: bool) {
         self.update(intid, |word, bit| set(&mut word.masked, bit, masked));
     }
@@ -112,6 +117,7 @@ impl Rvic {
     /// Sets or clears pending; returns whether `intid` was pending before.
     /// Sources (rVID inputs, trusted lines) use this whether or not the
     /// instance is enabled: their interrupts wait until the guest enables it.
+    #[inline]
     pub fn set_pending(&mut self, intid: u32, pending: bool) -> bool {
         let was = self.is_pending(intid);
         self.update(intid, |word, bit| set(&mut word.pending, bit, pending));
@@ -120,6 +126,7 @@ impl Rvic {
 
     /// SIGNAL: pending := 1, or `Err(Disabled)` and nothing recorded.
     /// `Ok(true)` when the signal merged with one already pending.
+    #[inline]
     pub fn signal(&mut self, intid: u32) -> Result<bool, Error> {
         if !self.enabled {
             return Err(Error::Disabled);
@@ -129,6 +136,7 @@ impl Rvic {
 
     /// ACKNOWLEDGE: the next deliverable INTID after the last one returned,
     /// made masked and not pending in one step.
+    #[inline]
     pub fn acknowledge(&mut self) -> Result<u32, Error> {
         if !self.enabled {
             return Err(Error::Disabled);
@@ -150,12 +158,14 @@ impl Rvic {
     }
 
     /// Whether a level source drives `intid`.
+    #[inline]
     pub fn is_level(&self, intid: u32) -> bool {
         self.trusted(intid)
             .is_some_and(|(word, bit)| self.level[word] & bit != 0)
     }
 
     /// The line of `intid`'s level source (false if it has none).
+    #[inline]
     pub fn line(&self, intid: u32) -> bool {
         self.trusted(intid)
             .is_some_and(|(word, bit)| self.line[word] & bit != 0)
@@ -189,11 +199,13 @@ impl Rvic {
         Some(asserted)
     }
 
+    #[inline]
     fn locate(&self, intid: u32) -> (usize, u64) {
         assert!(intid < self.space.total(), "INTID {intid} out of range");
         ((intid / 64) as usize, 1 << (intid % 64))
     }
 
+    #[inline]
     fn trusted(&self, intid: u32) -> Option<(usize, u64)> {
         self.space
             .is_trusted(intid)
@@ -201,6 +213,7 @@ impl Rvic {
     }
 
     /// Changes the word holding `intid`, then keeps `ready` in step with it.
+    #[inline]
     fn update(&mut self, intid: u32, change: impl FnOnce(&mut Word, u64)) {
         let (index, bit) = self.locate(intid);
         let word = &mut self.words[index];
@@ -209,6 +222,7 @@ impl Rvic {
     }
 
     /// The first pending, unmasked INTID at or after `next`, cyclically.
+    #[inline]
     fn next_ready(&self) -> Option<u32> {
         let start = (self.next / 64) as usize;
         let here = self.words[start].ready() & (!0 << (self.next % 64));

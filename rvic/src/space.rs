@@ -38,31 +38,37 @@ impl IntidSpace {
     }
 
     /// `T`.
+    #[inline]
     pub const fn trusted(self) -> u32 {
         self.trusted
     }
 
     /// `U`, which is also the number of rVID inputs.
+    #[inline]
     pub const fn untrusted(self) -> u32 {
         self.untrusted
     }
 
     /// `T + U`.
+    #[inline]
     pub const fn total(self) -> u32 {
         self.trusted + self.untrusted
     }
 
     /// A guest register value as an INTID of this space, if it is one.
+    #[inline]
     pub fn intid(self, value: u64) -> Option<u32> {
         (value < u64::from(self.total())).then_some(value as u32)
     }
 
     /// Whether `intid` is trusted (`< T`).
+    #[inline]
     pub const fn is_trusted(self, intid: u32) -> bool {
         intid < self.trusted
     }
 
     /// Whether `intid` is untrusted (`T..T+U`).
+    #[inline]
     pub const fn is_untrusted(self, intid: u32) -> bool {
         intid >= self.trusted && intid < self.total()
     }

@@ -32,6 +32,7 @@ pub(crate) struct Cells {
 
 impl Cells {
     /// Counts one hypercall; `None` for an undefined function ID.
+    #[inline]
     pub(crate) fn call(&self, call: Option<Call>) {
         bump(call.map_or(&self.unsupported, |call| &self.calls[call as usize]));
     }
@@ -47,6 +48,7 @@ impl Cells {
     }
 }
 
+#[inline]
 pub(crate) fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Relaxed);
 }

@@ -198,12 +198,14 @@ impl Vm {
 
     /// The vCPU with MPIDR affinity value `mpidr` (no bits outside
     /// [`AFFINITY_MASK`]), if any.
+    #[inline]
     pub fn vcpu_of(&self, mpidr: u64) -> Option<usize> {
         self.mpidrs.iter().position(|&m| m == mpidr)
     }
 
     /// The notification predicate of `vcpu`: read on every guest entry, no
     /// lock. Panics, like every method taking a vCPU, if `vcpu` is not one.
+    #[inline]
     pub fn notification(&self, vcpu: usize) -> bool {
         self.vcpus[vcpu].notify.load(Ordering::Acquire)
     }
@@ -436,6 +438,7 @@ impl Vm {
 
     /// The (target, intid) pair of an rVIC call, checked in argument order:
     /// INVALID_CPU(0), then ERROR_PARAMETER(1).
+    #[inline]
     fn target(&self, x: [u64; 3]) -> Result<(usize, u32), Error> {
         let vcpu = self.vcpu_of(x[0]).ok_or(Error::InvalidCpu(0))?;
         let intid = self.space.intid(x[1]).ok_or(Error::Parameter(1))?;
@@ -444,6 +447,7 @@ impl Vm {
 
     /// Runs `f` on `vcpu`'s rVIC under its lock, then republishes the
     /// vCPU's notification flag and adds the vCPU to `kick` if it changed.
+    #[inline]
     fn with<R>(&self, vcpu: usize, kick: &mut VcpuSet, f: impl FnOnce(&mut Rvic) -> R) -> R {
         let slot = &self.vcpus[vcpu];
         let mut rvic = slot.rvic.lock();

@@ -90,7 +90,9 @@ impl Vm {
         if let Some(res) = r.resampled {
             self.lines.resampled(self, res);
         }
-        self.kick(r.kick);
+        // The caller is this CPU's vCPU: its own line is set on the way
+        // back in, it needs no kick.
+        self.kick(r.kick.without(cpu));
         r.regs
     }
 

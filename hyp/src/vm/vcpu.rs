@@ -137,7 +137,15 @@ impl Vm {
 
     /// Tell the CPUs of `set` (other than this one) to re-evaluate their
     /// vCPU's line.
+    #[inline]
     pub fn kick(&self, set: rvid::VcpuSet) {
+        if !set.is_empty() {
+            self.kick_some(set);
+        }
+    }
+
+    #[inline(never)]
+    fn kick_some(&self, set: rvid::VcpuSet) {
         let me = self.vcpu_on(arch::cpu_index());
         for v in set.iter().filter(|&v| Some(v) != me) {
             self.board.gic.send_sgi(KICK_SGI, self.cpu(v));
