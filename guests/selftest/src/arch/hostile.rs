@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! The registers and instructions the hardening checks try: pointer
 //! authentication, the PMU's EL2 filters, the auxiliary control
-//! register, guest RAM the loader may have dirtied.
+//! register, guest RAM the loader may have dirtied; and a trampoline
+//! that runs one system-register access built at run time.
 //! Each access that may trap is made under `exception::catching` by the
 //! caller, as one instruction.
+
+use selftest::MAX_CPUS;
 
 sysreg_read!(isar1, "id_aa64isar1_el1");
 sysreg_read!(isar2, "s3_0_c0_c6_2");
@@ -276,92 +279,97 @@ pub fn pmu_sw_incr(enable: bool, start0: u64, n: u32) -> (u64, u64, u64) {
     (c0, c1, ovs & 0b11)
 }
 
-/// One MRS of PMEVCNTR<n>_EL0 (n 0..=30), which is UNDEFINED for a counter
-/// the PMU does not have (the caller catches it).
+/// One MRS of PMEVCNTR<n>_EL0 (n 0..=30: op0 3, op1 3, CRn 14, CRm 8 +
+/// n / 8, op2 n % 8), which is UNDEFINED for a counter the PMU does not
+/// have (the caller catches it).
 pub fn read_pmevcntr(n: u64) -> u64 {
-    let v: u64;
-    // SAFETY: a read of a PMU counter; if it traps, the armed handler
-    // steps over it.
-    unsafe {
-        match n {
-            0 => core::arch::asm!("mrs {}, s3_3_c14_c8_0", out(reg) v),
-            1 => core::arch::asm!("mrs {}, s3_3_c14_c8_1", out(reg) v),
-            2 => core::arch::asm!("mrs {}, s3_3_c14_c8_2", out(reg) v),
-            3 => core::arch::asm!("mrs {}, s3_3_c14_c8_3", out(reg) v),
-            4 => core::arch::asm!("mrs {}, s3_3_c14_c8_4", out(reg) v),
-            5 => core::arch::asm!("mrs {}, s3_3_c14_c8_5", out(reg) v),
-            6 => core::arch::asm!("mrs {}, s3_3_c14_c8_6", out(reg) v),
-            7 => core::arch::asm!("mrs {}, s3_3_c14_c8_7", out(reg) v),
-            8 => core::arch::asm!("mrs {}, s3_3_c14_c9_0", out(reg) v),
-            9 => core::arch::asm!("mrs {}, s3_3_c14_c9_1", out(reg) v),
-            10 => core::arch::asm!("mrs {}, s3_3_c14_c9_2", out(reg) v),
-            11 => core::arch::asm!("mrs {}, s3_3_c14_c9_3", out(reg) v),
-            12 => core::arch::asm!("mrs {}, s3_3_c14_c9_4", out(reg) v),
-            13 => core::arch::asm!("mrs {}, s3_3_c14_c9_5", out(reg) v),
-            14 => core::arch::asm!("mrs {}, s3_3_c14_c9_6", out(reg) v),
-            15 => core::arch::asm!("mrs {}, s3_3_c14_c9_7", out(reg) v),
-            16 => core::arch::asm!("mrs {}, s3_3_c14_c10_0", out(reg) v),
-            17 => core::arch::asm!("mrs {}, s3_3_c14_c10_1", out(reg) v),
-            18 => core::arch::asm!("mrs {}, s3_3_c14_c10_2", out(reg) v),
-            19 => core::arch::asm!("mrs {}, s3_3_c14_c10_3", out(reg) v),
-            20 => core::arch::asm!("mrs {}, s3_3_c14_c10_4", out(reg) v),
-            21 => core::arch::asm!("mrs {}, s3_3_c14_c10_5", out(reg) v),
-            22 => core::arch::asm!("mrs {}, s3_3_c14_c10_6", out(reg) v),
-            23 => core::arch::asm!("mrs {}, s3_3_c14_c10_7", out(reg) v),
-            24 => core::arch::asm!("mrs {}, s3_3_c14_c11_0", out(reg) v),
-            25 => core::arch::asm!("mrs {}, s3_3_c14_c11_1", out(reg) v),
-            26 => core::arch::asm!("mrs {}, s3_3_c14_c11_2", out(reg) v),
-            27 => core::arch::asm!("mrs {}, s3_3_c14_c11_3", out(reg) v),
-            28 => core::arch::asm!("mrs {}, s3_3_c14_c11_4", out(reg) v),
-            29 => core::arch::asm!("mrs {}, s3_3_c14_c11_5", out(reg) v),
-            30 => core::arch::asm!("mrs {}, s3_3_c14_c11_6", out(reg) v),
-            _ => v = 0,
-        }
-    }
-    v
+    let n = n.min(30) as u32;
+    exec(sysreg_insn(false, 3, 14, 8 + n / 8, n % 8), 0)
 }
 
-/// One MRS of PMEVTYPER<n>_EL0 (n 0..=30), as [`read_pmevcntr`].
+/// One MRS of PMEVTYPER<n>_EL0 (n 0..=30: CRm 12 + n / 8), as
+/// [`read_pmevcntr`].
 pub fn read_pmevtyper(n: u64) -> u64 {
-    let v: u64;
-    // SAFETY: as read_pmevcntr.
+    let n = n.min(30) as u32;
+    exec(sysreg_insn(false, 3, 14, 12 + n / 8, n % 8), 0)
+}
+
+/// How many forms [`access`] knows.
+pub const ACCESS_FORMS: u64 = 11;
+
+/// One load or store of form `form` (0..ACCESS_FORMS: byte, half, word,
+/// doubleword, pair, post- and pre-indexed; with and without a valid
+/// syndrome) at `addr`, 16-byte aligned, expected to abort (the caller
+/// catches it).
+pub fn access(form: u64, addr: u64, v: u64) {
+    // SAFETY: each is one load or store to a page mapped as device memory
+    // that the VM does not own; the armed handler steps over the abort.
+    // The writeback forms only change their scratch register.
     unsafe {
-        match n {
-            0 => core::arch::asm!("mrs {}, s3_3_c14_c12_0", out(reg) v),
-            1 => core::arch::asm!("mrs {}, s3_3_c14_c12_1", out(reg) v),
-            2 => core::arch::asm!("mrs {}, s3_3_c14_c12_2", out(reg) v),
-            3 => core::arch::asm!("mrs {}, s3_3_c14_c12_3", out(reg) v),
-            4 => core::arch::asm!("mrs {}, s3_3_c14_c12_4", out(reg) v),
-            5 => core::arch::asm!("mrs {}, s3_3_c14_c12_5", out(reg) v),
-            6 => core::arch::asm!("mrs {}, s3_3_c14_c12_6", out(reg) v),
-            7 => core::arch::asm!("mrs {}, s3_3_c14_c12_7", out(reg) v),
-            8 => core::arch::asm!("mrs {}, s3_3_c14_c13_0", out(reg) v),
-            9 => core::arch::asm!("mrs {}, s3_3_c14_c13_1", out(reg) v),
-            10 => core::arch::asm!("mrs {}, s3_3_c14_c13_2", out(reg) v),
-            11 => core::arch::asm!("mrs {}, s3_3_c14_c13_3", out(reg) v),
-            12 => core::arch::asm!("mrs {}, s3_3_c14_c13_4", out(reg) v),
-            13 => core::arch::asm!("mrs {}, s3_3_c14_c13_5", out(reg) v),
-            14 => core::arch::asm!("mrs {}, s3_3_c14_c13_6", out(reg) v),
-            15 => core::arch::asm!("mrs {}, s3_3_c14_c13_7", out(reg) v),
-            16 => core::arch::asm!("mrs {}, s3_3_c14_c14_0", out(reg) v),
-            17 => core::arch::asm!("mrs {}, s3_3_c14_c14_1", out(reg) v),
-            18 => core::arch::asm!("mrs {}, s3_3_c14_c14_2", out(reg) v),
-            19 => core::arch::asm!("mrs {}, s3_3_c14_c14_3", out(reg) v),
-            20 => core::arch::asm!("mrs {}, s3_3_c14_c14_4", out(reg) v),
-            21 => core::arch::asm!("mrs {}, s3_3_c14_c14_5", out(reg) v),
-            22 => core::arch::asm!("mrs {}, s3_3_c14_c14_6", out(reg) v),
-            23 => core::arch::asm!("mrs {}, s3_3_c14_c14_7", out(reg) v),
-            24 => core::arch::asm!("mrs {}, s3_3_c14_c15_0", out(reg) v),
-            25 => core::arch::asm!("mrs {}, s3_3_c14_c15_1", out(reg) v),
-            26 => core::arch::asm!("mrs {}, s3_3_c14_c15_2", out(reg) v),
-            27 => core::arch::asm!("mrs {}, s3_3_c14_c15_3", out(reg) v),
-            28 => core::arch::asm!("mrs {}, s3_3_c14_c15_4", out(reg) v),
-            29 => core::arch::asm!("mrs {}, s3_3_c14_c15_5", out(reg) v),
-            30 => core::arch::asm!("mrs {}, s3_3_c14_c15_6", out(reg) v),
-            _ => v = 0,
+        match form {
+            0 => core::arch::asm!("ldrb {v:w}, [{a}]", a = in(reg) addr, v = out(reg) _),
+            1 => core::arch::asm!("ldrh {v:w}, [{a}]", a = in(reg) addr, v = out(reg) _),
+            2 => core::arch::asm!("ldr {v:w}, [{a}]", a = in(reg) addr, v = out(reg) _),
+            3 => core::arch::asm!("ldr {v}, [{a}]", a = in(reg) addr, v = out(reg) _),
+            4 => core::arch::asm!("strb {v:w}, [{a}]", a = in(reg) addr, v = in(reg) v),
+            5 => core::arch::asm!("str {v:w}, [{a}]", a = in(reg) addr, v = in(reg) v),
+            6 => core::arch::asm!("str {v}, [{a}]", a = in(reg) addr, v = in(reg) v),
+            7 => {
+                core::arch::asm!("ldp {x}, {y}, [{a}]", a = in(reg) addr, x = out(reg) _, y = out(reg) _)
+            }
+            8 => core::arch::asm!("stp {v}, {v}, [{a}]", a = in(reg) addr, v = in(reg) v),
+            9 => core::arch::asm!("ldr {v}, [{a}], #8", a = inout(reg) addr => _, v = out(reg) _),
+            _ => core::arch::asm!("str {v}, [{a}, #8]!", a = inout(reg) addr => _, v = in(reg) v),
         }
     }
-    v
+}
+
+/// Per vCPU: the instruction under test, then RET.
+#[repr(C, align(64))]
+struct Trampoline([u32; 16]);
+static mut TRAMPOLINES: [Trampoline; MAX_CPUS] = [const { Trampoline([0; 16]) }; MAX_CPUS];
+
+const MRS: u32 = 0xd530_0000;
+const MSR: u32 = 0xd510_0000;
+const RET: u32 = 0xd65f_03c0;
+
+/// The MRS (`write` false) or MSR of x0 for the system register with
+/// op0 = 3 and the other fields given.
+pub fn sysreg_insn(write: bool, op1: u32, crn: u32, crm: u32, op2: u32) -> u32 {
+    (if write { MSR } else { MRS }) | 1 << 19 | op1 << 16 | crn << 12 | crm << 8 | op2 << 5
+}
+
+/// Run `insn`, one instruction that reads or writes x0 (x0 = `x0` on the
+/// way in), from this vCPU's trampoline; x0 on the way out. An exception
+/// it causes is the caller's to catch (`exception::catching`, which steps
+/// over it to the RET).
+pub fn exec(insn: u32, x0: u64) -> u64 {
+    // SAFETY: only this vCPU uses its trampoline; RAM is mapped normal,
+    // writable and executable at EL1.
+    let t = unsafe { &raw mut TRAMPOLINES[super::cpu_index()] };
+    let at = t as u64;
+    // SAFETY: `t` is this vCPU's; the cache maintenance makes the new
+    // instruction visible to the fetch that follows.
+    unsafe {
+        core::ptr::write_volatile(&raw mut (*t).0[0], insn);
+        core::ptr::write_volatile(&raw mut (*t).0[1], RET);
+        core::arch::asm!(
+            "dc cvau, {a}", "dsb ish", "ic ivau, {a}", "dsb ish", "isb",
+            a = in(reg) at,
+        );
+    }
+    let out: u64;
+    // SAFETY: the trampoline is one system-register access of x0 and RET;
+    // if the access traps, the caller's armed handler steps to the RET.
+    unsafe {
+        core::arch::asm!(
+            "blr {t}",
+            t = in(reg) at,
+            inout("x0") x0 => out,
+            out("x30") _,
+        )
+    };
+    out
 }
 
 /// The first non-zero 64-bit word of `[start, start+len)` (normal memory

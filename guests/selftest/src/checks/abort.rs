@@ -23,8 +23,8 @@ pub const PROBES: [(u64, &str); 3] = [
     (0x1000_0000, "unassigned MMIO"),
 ];
 
-const EC_DATA_ABORT_SAME_EL: u64 = 0x25;
-const DFSC_EXTERNAL: u64 = 0x10;
+pub const EC_DATA_ABORT_SAME_EL: u64 = 0x25;
+pub const DFSC_EXTERNAL: u64 = 0x10;
 const ESR_FNV: u64 = 1 << 10;
 
 fn probe(addr: u64) -> Outcome {

@@ -10,9 +10,10 @@
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use selftest::fuzz::Rng;
-use selftest::MAX_CPUS;
 
-use crate::{arch, exception};
+use super::abort::{DFSC_EXTERNAL, EC_DATA_ABORT_SAME_EL};
+use crate::arch::hostile as hw;
+use crate::exception;
 
 /// Pages on QEMU virt the VM is never given: the GIC's distributor, its
 /// CPU interface or ITS and redistributors, the hypervisor's UART, fw_cfg,
@@ -47,47 +48,21 @@ pub static TOTALS: Totals = Totals {
     undefined: AtomicU64::new(0),
 };
 
-const EC_DATA_ABORT_SAME_EL: u64 = 0x25;
 const EC_UNKNOWN: u64 = 0;
-const DFSC_EXTERNAL: u64 = 0x10;
 
-/// One access of each form; `addr` is 16-byte aligned.
-fn access(form: u64, addr: u64, v: u64) {
-    // SAFETY: each is one load or store to a page mapped as device memory
-    // that the VM does not own; the armed handler steps over the abort.
-    // The writeback forms only change their scratch register.
-    unsafe {
-        match form {
-            0 => core::arch::asm!("ldrb {v:w}, [{a}]", a = in(reg) addr, v = out(reg) _),
-            1 => core::arch::asm!("ldrh {v:w}, [{a}]", a = in(reg) addr, v = out(reg) _),
-            2 => core::arch::asm!("ldr {v:w}, [{a}]", a = in(reg) addr, v = out(reg) _),
-            3 => core::arch::asm!("ldr {v}, [{a}]", a = in(reg) addr, v = out(reg) _),
-            4 => core::arch::asm!("strb {v:w}, [{a}]", a = in(reg) addr, v = in(reg) v),
-            5 => core::arch::asm!("str {v:w}, [{a}]", a = in(reg) addr, v = in(reg) v),
-            6 => core::arch::asm!("str {v}, [{a}]", a = in(reg) addr, v = in(reg) v),
-            7 => {
-                core::arch::asm!("ldp {x}, {y}, [{a}]", a = in(reg) addr, x = out(reg) _, y = out(reg) _)
-            }
-            8 => core::arch::asm!("stp {v}, {v}, [{a}]", a = in(reg) addr, v = in(reg) v),
-            9 => core::arch::asm!("ldr {v}, [{a}], #8", a = inout(reg) addr => _, v = out(reg) _),
-            _ => core::arch::asm!("str {v}, [{a}, #8]!", a = inout(reg) addr => _, v = in(reg) v),
-        }
-    }
-}
-
-/// `n` random accesses to [`PAGES`] not in `skip`; how many aborted as
+/// `n` random accesses to [`PAGES`] not in `skip` (a page drawn that is
+/// in `skip` is not accessed); how many were made and how many aborted as
 /// they must.
 pub fn accesses(rng: &mut Rng, n: u64, skip: impl Fn(u64) -> bool) -> (u64, u64) {
-    let pages: heapless_pages::Pages = PAGES.iter().copied().filter(|&p| !skip(p)).collect();
-    if pages.is_empty() {
-        return (0, 0);
-    }
     let (mut made, mut aborted) = (0, 0);
     for _ in 0..n {
-        let page = pages.get(rng.below(pages.len() as u64) as usize);
-        let addr = page + (rng.below(0x1000 / 16 - 1) * 16);
-        let form = rng.below(11);
-        let ((), caught) = exception::catching(|| access(form, addr, rng_value(addr)));
+        let page = PAGES[rng.below(PAGES.len() as u64) as usize];
+        let (slot, form) = (rng.below(0x1000 / 16 - 1), rng.below(hw::ACCESS_FORMS));
+        if skip(page) {
+            continue;
+        }
+        let addr = page + slot * 16;
+        let ((), caught) = exception::catching(|| hw::access(form, addr, addr.rotate_left(17)));
         made += 1;
         if let Some((esr, _)) = caught {
             if esr >> 26 & 0x3f == EC_DATA_ABORT_SAME_EL && esr & 0x3f == DFSC_EXTERNAL {
@@ -98,92 +73,6 @@ pub fn accesses(rng: &mut Rng, n: u64, skip: impl Fn(u64) -> bool) -> (u64, u64)
     TOTALS.accesses.fetch_add(made, Relaxed);
     TOTALS.aborts.fetch_add(aborted, Relaxed);
     (made, aborted)
-}
-
-fn rng_value(addr: u64) -> u64 {
-    addr.rotate_left(17) ^ 0xa5a5_5a5a_dead_beef
-}
-
-/// A fixed-size set of pages, no heap.
-mod heapless_pages {
-    pub struct Pages {
-        p: [u64; super::PAGES.len()],
-        n: usize,
-    }
-
-    impl Pages {
-        pub fn len(&self) -> usize {
-            self.n
-        }
-        pub fn is_empty(&self) -> bool {
-            self.n == 0
-        }
-        pub fn get(&self, i: usize) -> u64 {
-            self.p[i]
-        }
-    }
-
-    impl FromIterator<u64> for Pages {
-        fn from_iter<I: IntoIterator<Item = u64>>(it: I) -> Self {
-            let mut s = Pages {
-                p: [0; super::PAGES.len()],
-                n: 0,
-            };
-            for v in it.into_iter().take(super::PAGES.len()) {
-                s.p[s.n] = v;
-                s.n += 1;
-            }
-            s
-        }
-    }
-}
-
-/// Per vCPU: the instruction under test, then RET.
-#[repr(C, align(64))]
-struct Trampoline([u32; 16]);
-static mut TRAMPOLINES: [Trampoline; MAX_CPUS] = [const { Trampoline([0; 16]) }; MAX_CPUS];
-
-const MRS: u32 = 0xd530_0000;
-const MSR: u32 = 0xd510_0000;
-const RET: u32 = 0xd65f_03c0;
-
-/// The MRS (`write` false) or MSR of x0 for system register op0 = 3 and
-/// the other fields given.
-fn sysreg_insn(write: bool, op1: u32, crn: u32, crm: u32, op2: u32) -> u32 {
-    (if write { MSR } else { MRS }) | 1 << 19 | op1 << 16 | crn << 12 | crm << 8 | op2 << 5
-}
-
-/// Run `insn` (which reads or writes x0) from this vCPU's trampoline; the
-/// exception it caused, if any.
-fn run(insn: u32, x0: u64) -> Option<(u64, u64)> {
-    let cpu = arch::cpu_index();
-    // SAFETY: only this vCPU uses its trampoline; RAM is mapped normal,
-    // writable and executable at EL1.
-    let t = unsafe { &raw mut TRAMPOLINES[cpu] };
-    let at = t as u64;
-    // SAFETY: `t` is this vCPU's; the cache maintenance makes the new
-    // instruction visible to the fetch that follows.
-    unsafe {
-        core::ptr::write_volatile(&raw mut (*t).0[0], insn);
-        core::ptr::write_volatile(&raw mut (*t).0[1], RET);
-        core::arch::asm!(
-            "dc cvau, {a}", "dsb ish", "ic ivau, {a}", "dsb ish", "isb",
-            a = in(reg) at,
-        );
-    }
-    let ((), caught) = exception::catching(|| {
-        // SAFETY: the trampoline is one system-register access of x0 and
-        // RET; if the access traps, the armed handler steps to the RET.
-        unsafe {
-            core::arch::asm!(
-                "blr {t}",
-                t = in(reg) at,
-                inout("x0") x0 => _,
-                out("x30") _,
-            )
-        };
-    });
-    caught
 }
 
 /// `n` random system-register accesses: reads anywhere in op0 = 3 but the
@@ -198,17 +87,19 @@ pub fn sysregs(rng: &mut Rng, n: u64) -> u64 {
         let field = |shift: u32, bits: u32| ((r >> shift) as u32) & ((1 << bits) - 1);
         let (op1, crm, op2) = (field(0, 3), field(3, 4), field(7, 3));
         let insn = match field(10, 2) {
-            0 => sysreg_insn(true, op1, if field(12, 1) == 0 { 11 } else { 15 }, crm, op2),
-            1 => sysreg_insn(true, 0, 1, 0, 1), // ACTLR_EL1
+            0 => hw::sysreg_insn(true, op1, if field(12, 1) == 0 { 11 } else { 15 }, crm, op2),
+            1 => hw::sysreg_insn(true, 0, 1, 0, 1), // ACTLR_EL1
             _ => {
                 let crn = field(13, 4);
                 if op1 == 0 && crn == 12 && crm >= 8 {
                     continue;
                 }
-                sysreg_insn(false, op1, crn, crm, op2)
+                hw::sysreg_insn(false, op1, crn, crm, op2)
             }
         };
-        if let Some((esr, _)) = run(insn, rng.next_u64()) {
+        let value = rng.next_u64();
+        let (_, caught) = exception::catching(|| hw::exec(insn, value));
+        if let Some((esr, _)) = caught {
             if esr >> 26 & 0x3f == EC_UNKNOWN {
                 undefined += 1;
             }
