@@ -210,10 +210,7 @@ impl<'a> Assignment<'a> {
         let console = Self::guest_console(platform);
         let mut chosen: Vec<usize> = console.into_iter().collect();
         for (i, d) in platform.devices.iter().enumerate() {
-            if Some(i) != console
-                && !Self::is_hyp_console(platform, i)
-                && kinds.contains(&d.compatible)
-            {
+            if Some(i) != console && !platform.is_console(i) && kinds.contains(&d.compatible) {
                 chosen.push(i);
             }
         }
@@ -249,7 +246,7 @@ impl<'a> Assignment<'a> {
                 None if !node.has_reg => return Err(refuse(NamedRefusal::NoRegisters)),
                 None => return Err(refuse(NamedRefusal::NotOnGic)),
             };
-            if Self::is_hyp_console(platform, i) {
+            if platform.is_console(i) {
                 return Err(refuse(NamedRefusal::HypervisorConsole));
             }
             if !chosen.contains(&i) {
@@ -260,21 +257,14 @@ impl<'a> Assignment<'a> {
         Self::finish(platform, chosen, console, &strict, max_inputs)
     }
 
-    /// Whether device `i` is the hypervisor's console.
-    fn is_hyp_console(platform: &Platform<'a>, i: usize) -> bool {
-        let console = platform.console.as_ref().map(|c| c.base);
-        platform
-            .devices
-            .get(i)
-            .is_some_and(|d| console.is_some_and(|b| d.regs.first().is_some_and(|r| r.base == b)))
-    }
-
     /// The guest's console: the first UART in tree order that is not the
     /// hypervisor's.
     fn guest_console(platform: &Platform<'a>) -> Option<usize> {
-        platform.devices.iter().enumerate().position(|(i, d)| {
-            !Self::is_hyp_console(platform, i) && platform::console::is_uart(d.compatibles)
-        })
+        platform
+            .devices
+            .iter()
+            .enumerate()
+            .position(|(i, d)| !platform.is_console(i) && platform::console::is_uart(d.compatibles))
     }
 
     /// The assignment of devices `chosen` (the console, if any, first):

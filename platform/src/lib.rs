@@ -96,6 +96,16 @@ impl<'a> Platform<'a> {
         })
     }
 
+    /// Whether device `i` is the hypervisor's console (its first region
+    /// starts where the console's does).
+    pub fn is_console(&self, i: usize) -> bool {
+        let base = self.console.as_ref().map(|c| c.base);
+        self.devices
+            .get(i)
+            .and_then(|d| d.regs.first())
+            .is_some_and(|r| Some(r.base) == base)
+    }
+
     /// Another node with registers in one of the 4 KiB pages that device
     /// `i`'s registers occupy (stage 2 maps whole pages, so a guest given
     /// device `i` would reach them too): the first device `j != i` for

@@ -237,11 +237,7 @@ mod host {
             let shared = p
                 .page_neighbour(i, |_| false)
                 .map_or(String::new(), |n| format!(" (shares a page with {n})"));
-            let is_console = p
-                .console
-                .as_ref()
-                .is_some_and(|c| d.regs.first().is_some_and(|r| r.base == c.base));
-            let shared = if is_console {
+            let shared = if p.is_console(i) {
                 format!(" (the hypervisor's console: never given){shared}")
             } else {
                 shared
