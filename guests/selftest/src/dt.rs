@@ -135,16 +135,41 @@ fn reg_base(node: FdtNode) -> Option<u64> {
     Some(node.reg()?.next()?.starting_address as u64)
 }
 
-fn device(fdt: &Fdt, compatible: &str, rvid: u32) -> Option<Device> {
+/// The device `compatible`; its interrupt only if it goes to `rvid`.
+fn device(fdt: &Fdt, compatible: &str, rvid: Option<u32>) -> Option<Device> {
     let node = fdt.find_compatible(&[compatible])?;
     Some(Device {
         base: reg_base(node)?,
-        irq: interrupt(fdt, node, rvid, 0),
+        irq: rvid.and_then(|p| interrupt(fdt, node, p, 0)),
     })
 }
 
-/// Read the guest device tree `dtb`.
+/// Read the guest device tree `dtb`, which must describe an rVIC and an
+/// rVID: [`parse_machine`], then the timer's and the devices' interrupts
+/// through them.
 pub fn parse(dtb: &[u8]) -> Result<GuestInfo, &'static str> {
+    let fdt = Fdt::new(dtb).map_err(|_| "not a device tree blob")?;
+    let rvic = controller(&fdt, RVIC_COMPATIBLE)?;
+    let rvid = controller(&fdt, RVID_COMPATIBLE)?;
+    if let Some(rvid_node) = fdt.find_compatible(&[RVID_COMPATIBLE]) {
+        if prop_u32(rvid_node, "interrupt-parent") != Some(rvic) {
+            return Err("the rvid node's interrupt-parent is not the rvic");
+        }
+    }
+    let mut info = parse_machine(dtb)?;
+    info.uart = device(&fdt, "arm,pl011", Some(rvid));
+    info.rtc = device(&fdt, "arm,pl031", Some(rvid));
+    info.vtimer = fdt
+        .find_compatible(&["arm,armv8-timer"])
+        .and_then(|t| interrupt(&fdt, t, rvic, 2));
+    Ok(info)
+}
+
+/// Read what `dtb` says whatever its interrupt controller: RAM, the vCPUs,
+/// the console, the PSCI method and the command line's burst options. The
+/// PL011 and PL031 are found with no interrupt, the timer not at all
+/// (the benchmark guest reads a GIC's itself).
+pub fn parse_machine(dtb: &[u8]) -> Result<GuestInfo, &'static str> {
     let fdt = Fdt::new(dtb).map_err(|_| "not a device tree blob")?;
     let memory = fdt
         .all_nodes()
@@ -193,18 +218,8 @@ pub fn parse(dtb: &[u8]) -> Result<GuestInfo, &'static str> {
         return Err("no cpu nodes");
     }
 
-    let rvic = controller(&fdt, RVIC_COMPATIBLE)?;
-    let rvid = controller(&fdt, RVID_COMPATIBLE)?;
-    if let Some(rvid_node) = fdt.find_compatible(&[RVID_COMPATIBLE]) {
-        if prop_u32(rvid_node, "interrupt-parent") != Some(rvic) {
-            return Err("the rvid node's interrupt-parent is not the rvic");
-        }
-    }
-    info.uart = device(&fdt, "arm,pl011", rvid);
-    info.rtc = device(&fdt, "arm,pl031", rvid);
-    info.vtimer = fdt
-        .find_compatible(&["arm,armv8-timer"])
-        .and_then(|t| interrupt(&fdt, t, rvic, 2));
+    info.uart = device(&fdt, "arm,pl011", None);
+    info.rtc = device(&fdt, "arm,pl031", None);
     info.psci_hvc = fdt
         .find_compatible(&["arm,psci-1.0", "arm,psci-0.2", "arm,psci"])
         .and_then(|n| n.property("method")?.as_str())
@@ -471,6 +486,48 @@ mod tests {
         assert_eq!(info.uart.unwrap().irq, None);
         assert_eq!(info.vtimer, None);
         assert!(!info.psci_hvc);
+    }
+
+    #[test]
+    fn a_tree_without_rvic_is_read_as_a_machine_only() {
+        // QEMU virt's own tree has a GIC where the guest spec has rVIC/rVID.
+        let dtb = guest_tree(2, "/pl011@9000000", |_| {});
+        let full = parse(&dtb).unwrap();
+        let machine = parse_machine(&dtb).unwrap();
+        assert_eq!(machine.mpidrs(), full.mpidrs());
+        assert_eq!(
+            (machine.ram_base, machine.console),
+            (full.ram_base, full.console)
+        );
+        assert_eq!(machine.uart.unwrap().irq, None);
+        assert_eq!(machine.vtimer, None);
+        let mut w = Writer::default();
+        w.begin("")
+            .cells("#address-cells", &[2])
+            .cells("#size-cells", &[2]);
+        w.begin("memory")
+            .str("device_type", "memory")
+            .cells("reg", &[0, 1 << 30, 0, 1 << 29])
+            .end();
+        w.begin("cpus").cells("#address-cells", &[1]);
+        w.begin("cpu@0")
+            .str("device_type", "cpu")
+            .cells("reg", &[0])
+            .end()
+            .end();
+        w.begin("pl011@9000000")
+            .str("compatible", "arm,pl011")
+            .cells("reg", &[0, 0x0900_0000, 0, 0x1000])
+            .end();
+        w.begin("intc@8000000")
+            .str("compatible", "arm,gic-v3")
+            .prop("interrupt-controller", &[])
+            .cells("#interrupt-cells", &[3])
+            .end();
+        let dtb = w.end().finish();
+        assert_eq!(parse(&dtb), Err("no arm,rvic or arm,rvid node"));
+        let info = parse_machine(&dtb).unwrap();
+        assert_eq!((info.mpidrs(), info.console), (&[0][..], 0x0900_0000));
     }
 
     #[test]
