@@ -4,11 +4,14 @@
 //! is checked is that each cell holds a time and an EL2-entry count, and
 //! that the two figures whose entry count is fixed by construction (one
 //! hypercall each: `hvc`, `eoi`) come out at exactly 1.00, which they can
-//! only if the exit-counter difference scripts/bench takes is right.
+//! only if the exit-counter difference scripts/bench takes is right. The
+//! bare-QEMU columns (no hypervisor) must give a time and "n/a" entries,
+//! from runs whose guest drove QEMU's GIC through its GIC backend.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
-use system_tests::script;
+use system_tests::{root, script};
 
 const FIGURES: [&str; 7] = [
     "hvc",
@@ -19,53 +22,145 @@ const FIGURES: [&str; 7] = [
     "self-ipi",
     "timer",
 ];
-const COLUMNS: usize = 4;
 
-/// `"202.0 ns, 1.00"` as (ns, entries).
-fn cell(s: &str) -> Option<(f64, f64)> {
+/// scripts/bench keeps its logs in one folder and each run is a QEMU:
+/// one at a time.
+static ONE_BENCH: Mutex<()> = Mutex::new(());
+
+/// A cell: ns, and EL2 entries (`None` for `n/a`).
+type Cell = (f64, Option<f64>);
+
+/// `"202.0 ns, 1.00"` as (ns, entries); entries `None` for `n/a`.
+fn cell(s: &str) -> Option<Cell> {
     let (ns, entries) = s.trim().split_once(" ns, ")?;
-    Some((ns.parse().ok()?, entries.parse().ok()?))
+    let entries = match entries {
+        "n/a" => None,
+        e => Some(e.parse().ok()?),
+    };
+    Some((ns.parse().ok()?, entries))
 }
 
-#[test]
-fn quick_mode_produces_every_figure_in_every_column() {
-    let run = script("bench", &["--quick"], Duration::from_secs(2400));
-    let ctx = format!("scripts/bench --quick:\n{}", run.output);
+/// Run `scripts/bench --quick` over `columns` (the caller holds
+/// [`ONE_BENCH`]); return the header's column
+/// titles and, per figure in order, its cells. Fails the test unless it
+/// exited 0 with a full first table.
+fn quick(columns: &[&str]) -> (Vec<String>, Vec<Vec<Cell>>, String) {
+    let mut args = vec!["--quick"];
+    for c in columns {
+        args.extend(["--column", c]);
+    }
+    let run = script("bench", &args, Duration::from_secs(2400));
+    let ctx = format!("scripts/bench {}:\n{}", args.join(" "), run.output);
     assert_eq!(run.status, Some(0), "scripts/bench did not exit 0: {ctx}");
-    // The first table: "figure | cell | cell | cell | cell".
-    let table: Vec<&str> = run
+    assert!(!run.has("missing"), "{ctx}");
+    // The first table: "figure | title | title ...", a rule, then rows.
+    let mut lines = run
         .output
         .lines()
         .skip_while(|l| !l.starts_with("mean guest virtual time"))
-        .skip(3)
-        .take(FIGURES.len())
+        .skip(1);
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or_else(|| panic!("no table: {ctx}"))
+        .split('|')
+        .skip(1)
+        .map(|t| t.trim().to_string())
         .collect();
-    assert_eq!(table.len(), FIGURES.len(), "no table of figures: {ctx}");
-    for (line, fig) in table.iter().zip(FIGURES) {
+    assert_eq!(
+        header.len(),
+        columns.len(),
+        "not one title per column: {ctx}"
+    );
+    let rows: Vec<&str> = lines.skip(1).take(FIGURES.len()).collect();
+    assert_eq!(rows.len(), FIGURES.len(), "not a row per figure: {ctx}");
+    let mut cells = Vec::new();
+    for (line, fig) in rows.iter().zip(FIGURES) {
         let cols: Vec<&str> = line.split('|').map(str::trim).collect();
         assert_eq!(cols[0], fig, "rows out of order: {ctx}");
-        assert_eq!(
-            cols.len(),
-            1 + COLUMNS,
-            "{fig}: not {COLUMNS} columns: {ctx}"
+        assert_eq!(cols.len(), 1 + columns.len(), "{fig}: cells missing: {ctx}");
+        cells.push(
+            cols[1..]
+                .iter()
+                .map(|c| {
+                    cell(c).unwrap_or_else(|| panic!("{fig}: cell '{c}' is not 'T ns, E': {ctx}"))
+                })
+                .collect(),
         );
-        for c in &cols[1..] {
-            let (ns, entries) =
-                cell(c).unwrap_or_else(|| panic!("{fig}: cell '{c}' is not 'T ns, E': {ctx}"));
-            assert!(
-                ns > 0.0 && entries > 0.0,
-                "{fig}: empty figure '{c}': {ctx}"
-            );
+    }
+    (header, cells, ctx)
+}
+
+#[test]
+fn quick_mode_produces_every_figure_in_every_rvhyp_column() {
+    let _one = ONE_BENCH.lock().unwrap_or_else(|e| e.into_inner());
+    let columns = ["v3-vi", "v3-lr", "v2-vi", "v2-lr"];
+    let (header, cells, ctx) = quick(&columns);
+    assert_eq!(
+        header,
+        [
+            "rvhyp GICv3 VI",
+            "rvhyp GICv3 LR",
+            "rvhyp GICv2 VI",
+            "rvhyp GICv2 LR"
+        ],
+        "{ctx}"
+    );
+    for (row, fig) in cells.iter().zip(FIGURES) {
+        for &(ns, entries) in row {
+            let entries =
+                entries.unwrap_or_else(|| panic!("{fig}: no EL2 entries under rvhyp: {ctx}"));
+            assert!(ns > 0.0 && entries > 0.0, "{fig}: empty figure: {ctx}");
             if fig == "hvc" || fig == "eoi" {
-                assert_eq!(entries, 1.0, "{fig} is one hypercall, not '{c}': {ctx}");
+                assert_eq!(entries, 1.0, "{fig} is one hypercall, not {entries}: {ctx}");
             }
         }
     }
-    assert!(!run.has("missing"), "{ctx}");
+}
+
+#[test]
+fn quick_mode_produces_every_figure_on_bare_qemu_gics() {
+    // Held until the logs below are read.
+    let _one = ONE_BENCH.lock().unwrap_or_else(|e| e.into_inner());
+    let (header, cells, ctx) = quick(&["bare-v3", "bare-v2"]);
+    assert_eq!(header, ["bare QEMU GICv3", "bare QEMU GICv2"], "{ctx}");
+    for (row, fig) in cells.iter().zip(FIGURES) {
+        for &(_, entries) in row {
+            assert_eq!(
+                entries, None,
+                "{fig}: EL2 entries where there is no EL2: {ctx}"
+            );
+        }
+    }
+    // Each figure's run drove the GIC the column names, at EL1 with no
+    // hypervisor (QEMU's PSCI answers SMCCC_VERSION NOT_SUPPORTED).
+    for (col, backend) in [("bare-v3", "GICv3 backend"), ("bare-v2", "GICv2 backend")] {
+        for fig in FIGURES {
+            let log = root().join(format!("build/bench/{col}-{fig}-20.log"));
+            let text =
+                std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+            assert!(
+                text.contains(backend),
+                "{}: not the {backend}:\n{text}",
+                log.display()
+            );
+            assert!(
+                text.contains("SMCCC_VERSION: NOT_SUPPORTED"),
+                "{}: a hypervisor answered:\n{text}",
+                log.display()
+            );
+            assert!(
+                text.contains("unexpected interrupts: 0"),
+                "{}:\n{text}",
+                log.display()
+            );
+        }
+    }
 }
 
 #[test]
 fn cells_are_read_as_time_and_entries() {
-    assert_eq!(cell(" 202.0 ns, 1.00 "), Some((202.0, 1.0)));
+    assert_eq!(cell(" 202.0 ns, 1.00 "), Some((202.0, Some(1.0))));
+    assert_eq!(cell("4.0 ns, n/a"), Some((4.0, None)));
     assert_eq!(cell("missing"), None);
+    assert_eq!(cell("4.0 ns, lots"), None);
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! The instructions the benchmark needs beyond the conformance guest's
 //! `arch` layer: WFI, YIELD (the poll loops' `cpu_relax`), an ordered read
-//! of the virtual counter, ELR_EL1, and `HVC #0` as the rVIC backend's
-//! conduit.
+//! of the virtual counter, ELR_EL1, `HVC #0` as the rVIC backend's
+//! conduit, and the GIC backends' register access.
 
+use bench::gic::{GicHw, Icc};
 use bench::irqchip::Conduit;
 
 use crate::arch;
@@ -47,6 +48,80 @@ impl Conduit for Hvc {
 
     #[inline]
     fn me() -> u64 {
+        arch::mpidr()
+    }
+}
+
+/// The GIC backends' registers: MMIO through the device mappings
+/// `start::map` makes, the CPU interface through `MSR`/`MRS`.
+pub struct Gic;
+
+macro_rules! icc_write {
+    ($reg:literal, $v:expr) => {
+        // SAFETY: the GICv3 CPU interface of this vCPU; its registers
+        // affect only interrupt delivery to this vCPU (SGI1R: an SGI to
+        // others). The ISB makes the write take effect before what follows,
+        // as Linux's gic_write_* do.
+        unsafe { core::arch::asm!(concat!("msr ", $reg, ", {}"), "isb", in(reg) $v, options(nostack)) }
+    };
+}
+
+impl GicHw for Gic {
+    #[inline]
+    fn read32(addr: u64) -> u32 {
+        arch::read32(addr)
+    }
+
+    #[inline]
+    fn write32(addr: u64, v: u32) {
+        arch::write32(addr, v)
+    }
+
+    #[inline]
+    fn icc_read(reg: Icc) -> u64 {
+        let v: u64;
+        match reg {
+            // SAFETY: reading IAR1 acknowledges the interrupt this vCPU is
+            // being signalled, which is what the caller asks; the DSB
+            // orders it before the handler's accesses (Linux's
+            // gic_read_iar).
+            Icc::Iar1 => unsafe {
+                core::arch::asm!("mrs {}, icc_iar1_el1", "dsb sy", out(reg) v, options(nostack))
+            },
+            // SAFETY: reading SRE has no side effect.
+            Icc::Sre => unsafe {
+                core::arch::asm!("mrs {}, icc_sre_el1", out(reg) v, options(nomem, nostack))
+            },
+            _ => v = 0,
+        }
+        v
+    }
+
+    #[inline]
+    fn icc_write(reg: Icc, v: u64) {
+        match reg {
+            Icc::Sre => icc_write!("icc_sre_el1", v),
+            Icc::Pmr => icc_write!("icc_pmr_el1", v),
+            Icc::Igrpen1 => icc_write!("icc_igrpen1_el1", v),
+            Icc::Sgi1r => icc_write!("icc_sgi1r_el1", v),
+            Icc::Eoir1 => icc_write!("icc_eoir1_el1", v),
+            Icc::Iar1 => {}
+        }
+    }
+
+    #[inline]
+    fn before_sgi() {
+        // SAFETY: a barrier; no effect but ordering.
+        unsafe { core::arch::asm!("dsb ishst", options(nostack)) }
+    }
+
+    #[inline]
+    fn cpu_index() -> usize {
+        arch::cpu_index()
+    }
+
+    #[inline]
+    fn mpidr() -> u64 {
         arch::mpidr()
     }
 }

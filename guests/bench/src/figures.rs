@@ -72,8 +72,10 @@ fn hvc(samples: &mut [u64]) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// `ipi-wfi`, `ipi-poll`, `ipi-bcast`: send [`IPI`] to each of `targets`,
-/// waiting in `mode`, until every target's handler has set its flag.
+/// `ipi-wfi`, `ipi-poll`, `ipi-bcast`: send [`IPI`] to every vCPU of
+/// `targets` at once (as a guest IPIs a set: rVIC one SIGNAL each, a GIC
+/// one SGI write), each waiting in `mode`, until every target's handler has
+/// set its flag.
 fn ipi(
     chip: &impl IrqChip,
     samples: &mut [u64],
@@ -94,9 +96,7 @@ fn ipi(
                 FLAG[t].store(false, Release);
             }
             *s = timed(|| {
-                for &t in targets {
-                    chip.send_ipi(t, IPI);
-                }
+                chip.send_ipi_set(targets, IPI);
                 wait("an IPI's flag was not set", || {
                     targets.iter().all(|&t| FLAG[t].load(Acquire))
                 })
@@ -131,7 +131,7 @@ fn ipi(
 /// `eoi`: complete an INTID that has nothing to complete, as micro-bench
 /// writes the spurious INTID 1023 to the EOI register.
 fn eoi(chip: &impl IrqChip, samples: &mut [u64]) -> Result<(), &'static str> {
-    let idle = chip.idle_intid();
+    let idle = chip.idle_irq();
     for s in samples.iter_mut() {
         *s = timed(|| {
             chip.complete(idle);

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! The interrupt controller as the measurements see it: one trait,
 //! [`IrqChip`], with the operations a figure times, so that the same
-//! figures can run against rVIC (hypercalls, under rvhyp) and, later,
-//! against the architectural GIC (under KVM). Which one a run uses comes
-//! from the device tree ([`Backend::find`]). Only the rVIC backend exists
-//! today; the GIC's line of each operation is written beside it so the
-//! trait stays something a GIC can implement.
+//! figures run against rVIC (hypercalls, under rvhyp; here) or the
+//! architectural GIC (system registers and MMIO, under KVM or on bare
+//! QEMU; [`crate::gic`]). Which one a run uses comes from the device tree
+//! ([`Backend::find`]).
 
 use core::marker::PhantomData;
 
@@ -14,10 +13,34 @@ use selftest::abi::{
 };
 use selftest::MAX_CPUS;
 
+/// An acknowledged interrupt: its INTID and what completing it writes
+/// back (a GICv2's IAR carries the SGI's source CPU, which its EOIR must
+/// be given again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Irq {
+    pub intid: u32,
+    pub token: u32,
+}
+
+impl Irq {
+    /// An interrupt whose completion writes back its INTID alone.
+    pub fn plain(intid: u32) -> Irq {
+        Irq {
+            intid,
+            token: intid,
+        }
+    }
+}
+
 /// The interrupt controller of the vCPU calling each method.
 pub trait IrqChip: Sync {
     /// For the banner.
     fn name(&self) -> &'static str;
+    /// Once, on vCPU 0, before any vCPU's [`IrqChip::cpu_init`]: the
+    /// shared part (a GIC's distributor). rVIC: nothing.
+    fn global_init(&self) -> Result<(), &'static str> {
+        Ok(())
+    }
     /// Make the calling vCPU's interface deliver interrupts. rVIC: ENABLE;
     /// GIC: the CPU interface's enables (ICC_IGRPEN1_EL1 / GICC_CTLR) and
     /// the priority mask.
@@ -28,19 +51,27 @@ pub trait IrqChip: Sync {
     /// Send software interrupt `intid` to vCPU `cpu`. rVIC: SIGNAL; GIC:
     /// ICC_SGI1R_EL1 / GICD_SGIR.
     fn send_ipi(&self, cpu: usize, intid: u32);
+    /// Send `intid` to every vCPU of `cpus`, as a guest's IPI to a set
+    /// does. rVIC: one SIGNAL each (the ABI has no target list); GIC: one
+    /// ICC_SGI1R_EL1 write per affinity cluster, one GICD_SGIR write.
+    fn send_ipi_set(&self, cpus: &[usize], intid: u32) {
+        for &c in cpus {
+            self.send_ipi(c, intid);
+        }
+    }
     /// Take the interrupt being signalled: `None` if nothing is (spurious).
     /// rVIC: ACKNOWLEDGE; GIC: ICC_IAR1_EL1 / GICC_IAR.
-    fn acknowledge(&self) -> Option<u32>;
-    /// Complete `intid` (end of interrupt). rVIC: CLEAR_MASKED; GIC:
+    fn acknowledge(&self) -> Option<Irq>;
+    /// Complete `irq` (end of interrupt). rVIC: CLEAR_MASKED; GIC:
     /// ICC_EOIR1_EL1 / GICC_EOIR.
-    fn complete(&self, intid: u32);
+    fn complete(&self, irq: Irq);
     /// The level source behind `intid`, acknowledged, has been quietened.
     /// rVIC: RESAMPLE (the hypervisor holds the line until then); GIC:
     /// nothing (the distributor samples the line itself).
     fn level_quiet(&self, intid: u32);
-    /// An INTID whose completion changes nothing, for the `eoi` figure.
-    /// rVIC: an SGI the guest never signals; GIC: 1023 (spurious).
-    fn idle_intid(&self) -> u32;
+    /// An interrupt whose completion changes nothing, for the `eoi`
+    /// figure. rVIC: an SGI the guest never signals; GIC: 1023 (spurious).
+    fn idle_irq(&self) -> Irq;
     /// The EL1 virtual timer's INTID. rVIC: from the device tree; GIC:
     /// PPI 27.
     fn vtimer(&self) -> u32;
@@ -51,27 +82,110 @@ pub trait IrqChip: Sync {
 pub enum Backend {
     /// An `arm,rvic` node: rVIC/rVID by hypercalls.
     Rvic,
-    /// An `arm,gic-v3` node (no backend yet).
-    GicV3,
-    /// A GICv2 node (`arm,cortex-a15-gic`, `arm,gic-400`; no backend yet).
-    GicV2,
+    /// An `arm,gic-v3` node: its GICD and redistributor regions.
+    GicV3(GicV3Regions),
+    /// A GICv2 node (`arm,cortex-a15-gic`, `arm,gic-400`): GICD, GICC.
+    GicV2 { gicd: Region, gicc: Region },
+}
+
+/// A register frame: base and size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Region {
+    pub base: u64,
+    pub size: u64,
+}
+
+/// Most redistributor regions read (QEMU virt has one or two).
+pub const MAX_REDIST_REGIONS: usize = 4;
+
+/// A GICv3's frames from its `reg`: the distributor, then
+/// `#redistributor-regions` (default 1) redistributor regions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GicV3Regions {
+    pub gicd: Region,
+    redists: [Region; MAX_REDIST_REGIONS],
+    nredists: usize,
+}
+
+impl GicV3Regions {
+    /// The distributor and up to [`MAX_REDIST_REGIONS`] redistributor
+    /// regions (further ones are left off).
+    pub fn new(gicd: Region, redists: &[Region]) -> GicV3Regions {
+        let n = redists.len().min(MAX_REDIST_REGIONS);
+        let mut r = [Region::default(); MAX_REDIST_REGIONS];
+        r[..n].copy_from_slice(&redists[..n]);
+        GicV3Regions {
+            gicd,
+            redists: r,
+            nredists: n,
+        }
+    }
+
+    pub fn redists(&self) -> &[Region] {
+        &self.redists[..self.nredists]
+    }
+}
+
+fn regions<const N: usize>(node: fdt::node::FdtNode) -> Option<([Region; N], usize)> {
+    let mut out = [Region::default(); N];
+    let mut n = 0;
+    for r in node.reg()?.take(N) {
+        out[n] = Region {
+            base: r.starting_address as u64,
+            size: r.size? as u64,
+        };
+        n += 1;
+    }
+    Some((out, n))
 }
 
 impl Backend {
-    /// rVIC if the tree has an `arm,rvic` node, else the GIC it has.
-    pub fn find(fdt: &fdt::Fdt) -> Option<Backend> {
+    /// rVIC if the tree has an `arm,rvic` node, else the GIC it has (an
+    /// error if its `reg` is not what its binding says).
+    pub fn find(fdt: &fdt::Fdt) -> Result<Backend, &'static str> {
         if fdt.find_compatible(&["arm,rvic"]).is_some() {
-            Some(Backend::Rvic)
-        } else if fdt.find_compatible(&["arm,gic-v3"]).is_some() {
-            Some(Backend::GicV3)
-        } else if fdt
-            .find_compatible(&["arm,cortex-a15-gic", "arm,gic-400"])
-            .is_some()
-        {
-            Some(Backend::GicV2)
-        } else {
-            None
+            return Ok(Backend::Rvic);
         }
+        if let Some(node) = fdt.find_compatible(&["arm,gic-v3"]) {
+            let want = node
+                .property("#redistributor-regions")
+                .and_then(|p| p.as_usize())
+                .unwrap_or(1);
+            if want == 0 || want > MAX_REDIST_REGIONS {
+                return Err("the GICv3 node's #redistributor-regions is 0 or above 4");
+            }
+            let (r, n) = regions::<{ 1 + MAX_REDIST_REGIONS }>(node)
+                .ok_or("the GICv3 node's reg is unreadable")?;
+            if n < 1 + want {
+                return Err("the GICv3 node's reg has fewer redistributor regions than it says");
+            }
+            return Ok(Backend::GicV3(GicV3Regions::new(r[0], &r[1..1 + want])));
+        }
+        if let Some(node) = fdt.find_compatible(&["arm,cortex-a15-gic", "arm,gic-400"]) {
+            let (r, n) = regions::<2>(node).ok_or("the GICv2 node's reg is unreadable")?;
+            if n < 2 {
+                return Err("the GICv2 node's reg lacks the GICD or GICC frame");
+            }
+            return Ok(Backend::GicV2 {
+                gicd: r[0],
+                gicc: r[1],
+            });
+        }
+        Err("the device tree has no interrupt controller this guest knows (arm,rvic, a GICv3 or a GICv2)")
+    }
+
+    /// A GIC's virtual timer INTID: the third entry of the
+    /// `arm,armv8-timer` node's three-cell `interrupts`, a PPI (type 1)
+    /// numbered from 16. `None` if the node or entry is missing or no PPI.
+    pub fn gic_vtimer(fdt: &fdt::Fdt) -> Option<u32> {
+        let timer = fdt.find_compatible(&["arm,armv8-timer"])?;
+        let spec = timer.property("interrupts")?.value;
+        let cell = |i: usize| {
+            let b = spec.get(4 * i..4 * i + 4)?;
+            Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let (kind, number) = (cell(6)?, cell(7)?);
+        (kind == 1 && number < 16).then_some(16 + number)
     }
 }
 
@@ -128,21 +242,21 @@ impl<H: Conduit + Sync> IrqChip for Rvic<H> {
         H::call(RVIC_SIGNAL, [self.mpidrs[cpu], intid.into(), 0]);
     }
 
-    fn acknowledge(&self) -> Option<u32> {
+    fn acknowledge(&self) -> Option<Irq> {
         let r = H::call(RVIC_ACKNOWLEDGE, [0; 3]);
-        (r[0] == SUCCESS).then_some(r[1] as u32)
+        (r[0] == SUCCESS).then_some(Irq::plain(r[1] as u32))
     }
 
-    fn complete(&self, intid: u32) {
-        H::call(RVIC_CLEAR_MASKED, [H::me(), intid.into(), 0]);
+    fn complete(&self, irq: Irq) {
+        H::call(RVIC_CLEAR_MASKED, [H::me(), irq.intid.into(), 0]);
     }
 
     fn level_quiet(&self, intid: u32) {
         H::call(RVIC_RESAMPLE, [intid.into(), 0, 0]);
     }
 
-    fn idle_intid(&self) -> u32 {
-        RVIC_IDLE_INTID
+    fn idle_irq(&self) -> Irq {
+        Irq::plain(RVIC_IDLE_INTID)
     }
 
     fn vtimer(&self) -> u32 {
@@ -188,11 +302,12 @@ mod tests {
         let chip = Rvic::<Fake>::new(&[0x0, 0x1, 0x100], 27);
         chip.cpu_init().unwrap();
         chip.send_ipi(2, 1);
-        assert_eq!(chip.acknowledge(), Some(7));
+        assert_eq!(chip.acknowledge(), Some(Irq::plain(7)));
         assert_eq!(chip.acknowledge(), None);
-        chip.complete(7);
+        chip.complete(Irq::plain(7));
         chip.level_quiet(27);
         chip.unmask(3);
+        chip.send_ipi_set(&[1, 2], 4);
         let calls = CALLS.with(|c| c.borrow().clone());
         assert_eq!(
             calls,
@@ -204,9 +319,57 @@ mod tests {
                 (RVIC_CLEAR_MASKED, [0, 7, 0]),
                 (RVIC_RESAMPLE, [27, 0, 0]),
                 (RVIC_CLEAR_MASKED, [0, 3, 0]),
+                (RVIC_SIGNAL, [0x1, 4, 0]),
+                (RVIC_SIGNAL, [0x100, 4, 0]),
             ]
         );
         assert_eq!(chip.vtimer(), 27);
-        assert_eq!(chip.idle_intid(), RVIC_IDLE_INTID);
+        assert_eq!(chip.idle_irq(), Irq::plain(RVIC_IDLE_INTID));
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::format!("{}/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// QEMU's own trees (`-M virt,gic-version=N,dumpdtb=F`, 4 CPUs).
+    #[test]
+    fn qemu_virt_trees_give_their_gic() {
+        let v3 = fixture("qemu-virt-gicv3.dtb");
+        let fdt = fdt::Fdt::new(&v3).unwrap();
+        let Ok(Backend::GicV3(r)) = Backend::find(&fdt) else {
+            panic!("not a GICv3: {:?}", Backend::find(&fdt));
+        };
+        assert_eq!(
+            r.gicd,
+            Region {
+                base: 0x0800_0000,
+                size: 0x1_0000
+            }
+        );
+        assert_eq!(
+            r.redists(),
+            &[Region {
+                base: 0x080a_0000,
+                size: 0xf6_0000
+            }]
+        );
+        assert_eq!(Backend::gic_vtimer(&fdt), Some(27));
+        let v2 = fixture("qemu-virt-gicv2.dtb");
+        let fdt = fdt::Fdt::new(&v2).unwrap();
+        assert_eq!(
+            Backend::find(&fdt),
+            Ok(Backend::GicV2 {
+                gicd: Region {
+                    base: 0x0800_0000,
+                    size: 0x1_0000
+                },
+                gicc: Region {
+                    base: 0x0801_0000,
+                    size: 0x1_0000
+                },
+            })
+        );
+        assert_eq!(Backend::gic_vtimer(&fdt), Some(27));
     }
 }

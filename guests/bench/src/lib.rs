@@ -2,13 +2,16 @@
 //! The benchmark guest's plain logic, kept apart from the EL1 image so that
 //! `cargo test` checks it on the host: which figures there are and what the
 //! command line asks for ([`Args`]), the summary of a figure's samples
-//! ([`stats`]), and the interrupt-controller interface the measurements are
-//! written against ([`irqchip`]). Nothing here touches hardware.
+//! ([`stats`]), the interrupt-controller interface the measurements are
+//! written against with its rVIC backend ([`irqchip`]), and its GICv3 and
+//! GICv2 backends ([`gic`]). Nothing here touches hardware: registers and
+//! hypercalls are reached through traits the image implements.
 #![no_std]
 
 #[cfg(test)]
 extern crate std;
 
+pub mod gic;
 pub mod irqchip;
 pub mod stats;
 

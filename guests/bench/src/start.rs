@@ -1,25 +1,45 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! From boot.S to the figures and back out: vCPU 0 reads the device tree,
-//! chooses the interrupt-controller backend, maps memory, starts the other
-//! vCPUs, runs the figures the command line asks for and powers off with
-//! PSCI SYSTEM_OFF (the hypervisor then prints its exit counters). Also the
+//! chooses the interrupt-controller backend (rVIC, GICv3 or GICv2), maps
+//! memory (with the GIC's frames), starts the other vCPUs, runs the
+//! figures the command line asks for and powers off with PSCI SYSTEM_OFF
+//! (a hypervisor then prints its exit counters; bare QEMU just ends). Also the
 //! panic handler, which ends the run with a `bench failed` line.
 
-use bench::irqchip::{Backend, Rvic};
+use bench::gic::{GicV2, GicV3};
+use bench::irqchip::{Backend, IrqChip, Rvic};
 use bench::{Args, Figure};
 use selftest::abi::{PSCI_CPU_ON, PSCI_SYSTEM_OFF, SMCCC_VERSION};
 use selftest::dt;
 use selftest::pagetable::{Kind, Tables};
 
-use crate::cpu::Hvc;
+use crate::cpu::{Gic, Hvc};
 use crate::{arch, console, figures, println, worker};
 
 /// QEMU virt's PL011, for the one message when the device tree is unusable.
 const FALLBACK_UART: u64 = 0x0900_0000;
 
-/// The backend this image drives (the only one written so far).
-pub type Chip = Rvic<Hvc>;
+/// The backend this run drives, chosen from the device tree.
+pub enum Chip {
+    Rvic(Rvic<Hvc>),
+    GicV3(GicV3<Gic>),
+    GicV2(GicV2<Gic>),
+}
 pub static CHIP: spin::Once<Chip> = spin::Once::new();
+
+/// `with_chip!(chip, c => expr)`: `expr` with `c` bound to the backend
+/// inside `chip` (a `&Chip`), so that generic code runs monomorphised for
+/// each backend and a figure pays for no dispatch.
+#[macro_export]
+macro_rules! with_chip {
+    ($chip:expr, $c:ident => $body:expr) => {
+        match $chip {
+            $crate::start::Chip::Rvic($c) => $body,
+            $crate::start::Chip::GicV3($c) => $body,
+            $crate::start::Chip::GicV2($c) => $body,
+        }
+    };
+}
 
 /// The device tree blob at `pa`, with the MMU still off.
 fn blob(pa: u64) -> Result<&'static [u8], &'static str> {
@@ -54,58 +74,85 @@ fn fail(console: u64, why: &str) -> ! {
     arch::park()
 }
 
-fn map(t: &mut Tables, info: &dt::GuestInfo) -> Result<(), &'static str> {
+fn map(t: &mut Tables, info: &dt::GuestInfo, backend: &Backend) -> Result<(), &'static str> {
     t.map(info.ram_base, info.ram_size, Kind::Normal)?;
-    t.map(info.console, 0x1000, Kind::Device)
+    t.map(info.console, 0x1000, Kind::Device)?;
+    match backend {
+        Backend::Rvic => {}
+        Backend::GicV3(r) => {
+            t.map(r.gicd.base, r.gicd.size, Kind::Device)?;
+            for rd in r.redists() {
+                t.map(rd.base, rd.size, Kind::Device)?;
+            }
+        }
+        Backend::GicV2 { gicd, gicc } => {
+            t.map(gicd.base, gicd.size, Kind::Device)?;
+            t.map(gicc.base, gicc.size, Kind::Device)?;
+        }
+    }
+    Ok(())
 }
 
 #[no_mangle]
 extern "C" fn primary_main(dtb: u64) -> ! {
     let blob = blob(dtb).unwrap_or_else(|e| fail(FALLBACK_UART, e));
     let fdt = fdt::Fdt::new(blob).unwrap_or_else(|_| fail(FALLBACK_UART, "not a device tree"));
-    match Backend::find(&fdt) {
-        Some(Backend::Rvic) => {}
-        Some(other) => fail(
-            FALLBACK_UART,
-            match other {
-                Backend::GicV3 => {
-                    "the device tree has a GICv3 and no rVIC: the GIC backend is not written yet"
-                }
-                _ => "the device tree has a GICv2 and no rVIC: the GIC backend is not written yet",
-            },
-        ),
-        None => fail(
-            FALLBACK_UART,
-            "the device tree has no interrupt controller this guest knows",
-        ),
-    }
-    let mut info = dt::parse(blob).unwrap_or_else(|e| fail(FALLBACK_UART, e));
+    let backend = Backend::find(&fdt).unwrap_or_else(|e| fail(FALLBACK_UART, e));
+    let info = match backend {
+        Backend::Rvic => dt::parse(blob),
+        _ => dt::parse_machine(blob),
+    };
+    let mut info = info.unwrap_or_else(|e| fail(FALLBACK_UART, e));
     if let Err(e) = info.boot_first(arch::mpidr()) {
         fail(info.console, e);
     }
     let args = Args::parse(bootargs(blob)).unwrap_or_else(|e| fail(info.console, e));
-    if let Err(e) = arch::enable_mmu(|t| map(t, &info)) {
+    if let Err(e) = arch::enable_mmu(|t| map(t, &info, &backend)) {
         fail(info.console, e);
     }
     console::init(info.console);
-    let vtimer = info.vtimer.map_or(u32::MAX, |(intid, _)| intid);
-    let chip = CHIP.call_once(|| Chip::new(info.mpidrs(), vtimer));
+    let gic_vtimer = Backend::gic_vtimer(&fdt).unwrap_or(u32::MAX);
+    let chip = CHIP.call_once(|| match backend {
+        Backend::Rvic => Chip::Rvic(Rvic::new(
+            info.mpidrs(),
+            info.vtimer.map_or(u32::MAX, |(intid, _)| intid),
+        )),
+        Backend::GicV3(r) => Chip::GicV3(GicV3::new(r, info.mpidrs(), gic_vtimer)),
+        Backend::GicV2 { gicd, gicc } => Chip::GicV2(GicV2::new(gicd, gicc, gic_vtimer)),
+    });
+    let rvic = matches!(backend, Backend::Rvic);
+    with_chip!(chip, c => run(c, rvic, &info, &args))
+}
+
+/// On vCPU 0: the banner, the other vCPUs started, every figure asked
+/// for, the closing report, SYSTEM_OFF. `rvic`: the backend is rVIC,
+/// which needs a hypervisor to answer its calls.
+fn run(chip: &impl IrqChip, rvic: bool, info: &dt::GuestInfo, args: &Args) -> ! {
     let n = info.mpidrs().len();
     println!(
         "# rvhyp benchmark guest (bench {}): {} backend, {n} vCPU(s), counter {} Hz, {} iterations per figure",
         env!("CARGO_PKG_VERSION"),
-        bench::irqchip::IrqChip::name(chip),
+        chip.name(),
         arch::counter_freq(),
         args.iters
     );
+    // rVIC needs a hypervisor; a GIC guest may run on bare QEMU, whose
+    // PSCI answers every other HVC with NOT_SUPPORTED.
     let smccc = arch::hvc(SMCCC_VERSION, [0; 3]).ret[0];
     if smccc == u64::MAX || smccc < 0x1_0001 {
-        fail(
-            info.console,
-            "SMCCC_VERSION is below 1.1: no hypervisor answers HVC",
+        if rvic {
+            fail(
+                info.console,
+                "SMCCC_VERSION is below 1.1: no hypervisor answers HVC",
+            );
+        }
+        println!(
+            "# HVC SMCCC_VERSION: NOT_SUPPORTED ({smccc:#x}): no hypervisor, only PSCI firmware"
         );
+    } else {
+        println!("# HVC SMCCC_VERSION: {}.{}", smccc >> 16, smccc & 0xffff);
     }
-    if let Err(e) = worker::own_init(chip) {
+    if let Err(e) = chip.global_init().and_then(|_| worker::own_init(chip)) {
         fail(info.console, e);
     }
     for (cpu, &mpidr) in info.mpidrs().iter().enumerate().skip(1) {
@@ -146,7 +193,7 @@ extern "C" fn primary_main(dtb: u64) -> ! {
 #[no_mangle]
 extern "C" fn secondary_main(cpu: usize) -> ! {
     match CHIP.get() {
-        Some(chip) => worker::serve(chip, cpu),
+        Some(chip) => with_chip!(chip, c => worker::serve(c, cpu)),
         None => arch::park(),
     }
 }

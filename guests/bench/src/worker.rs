@@ -120,10 +120,11 @@ pub fn serve(chip: &impl IrqChip, cpu: usize) -> ! {
 /// The IRQ exception on vCPU `cpu`: one acknowledge, one completion.
 pub fn irq(chip: &impl IrqChip, cpu: usize) {
     let entry = now();
-    let Some(intid) = chip.acknowledge() else {
+    let Some(irq) = chip.acknowledge() else {
         SPURIOUS[cpu].fetch_add(1, Relaxed);
         return;
     };
+    let intid = irq.intid;
     if intid == chip.vtimer() {
         // Quieten the level source (the deadline moves to the end of
         // time), then tell the controller, then complete.
@@ -135,7 +136,7 @@ pub fn irq(chip: &impl IrqChip, cpu: usize) {
     } else if intid != DOORBELL {
         UNEXPECTED.fetch_add(1, Relaxed);
     }
-    chip.complete(intid);
+    chip.complete(irq);
     HANDLED[cpu].fetch_add(1, Release);
 }
 
@@ -169,7 +170,7 @@ pub fn fatal(cpu: usize, kind: u64, elr: u64) -> ! {
 extern "C" fn el1_exception(_frame: *mut u64, kind: u64) {
     let cpu = arch::cpu_index();
     match (kind, crate::start::CHIP.get()) {
-        (5, Some(chip)) => irq(chip, cpu),
+        (5, Some(chip)) => crate::with_chip!(chip, c => irq(c, cpu)),
         _ => fatal(cpu, kind, crate::cpu::elr()),
     }
 }
