@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use system_tests::{boot, root, Console, Run};
+use system_tests::{boot, root, script, Console, Run};
 
 const LIMIT: Duration = Duration::from_secs(400);
 
@@ -488,4 +488,36 @@ fn soak_ipi_storm_a_million_ipis() {
 #[ignore]
 fn soak_a_hundred_hotplug_cycles_per_secondary() {
     hotplug_cycles("v2", "lr", 100);
+}
+
+/// `scripts/bench-linux --quick`: every Linux-level figure is produced
+/// (boot, the pinned ping-pong, the virtio-blk read, on GICv3 with VI),
+/// and the ones with a known floor are above it: a round trip is two
+/// cross-CPU wake-ups of a sleeping task, so IPIs (more than one per round
+/// trip: 2.04 when measured) and, each IPI being a SIGNAL plus the
+/// receiver's exits, more EL2 entries than IPIs. Times are printed, never
+/// asserted.
+#[test]
+fn bench_linux_quick_produces_every_figure() {
+    let run = script("bench-linux", &["--quick"], LIMIT * 4);
+    let ctx = format!("scripts/bench-linux --quick:\n{}", run.output);
+    assert_eq!(run.status, Some(0), "{ctx}");
+    let cell = |label: &str| -> f64 {
+        let line = run
+            .output
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no '{label}' row: {ctx}"));
+        let v = line.rsplit('|').next().unwrap().trim();
+        v.parse()
+            .unwrap_or_else(|_| panic!("'{label}': '{v}' is no number: {ctx}"))
+    };
+    assert!(cell("boot: reset to userspace") > 0.0, "{ctx}");
+    assert!(cell("pingpong: ns per round trip") > 0.0, "{ctx}");
+    let ipis = cell("pingpong: IPIs per round trip");
+    assert!(ipis > 1.0, "{ctx}");
+    assert!(cell("pingpong: EL2 entries per round trip") > ipis, "{ctx}");
+    assert!(cell("virtio-blk read: MiB/s") > 0.0, "{ctx}");
+    assert!(cell("virtio-blk read: interrupts per MiB") > 0.0, "{ctx}");
+    assert!(cell("virtio-blk read: EL2 entries per MiB") > 0.0, "{ctx}");
 }
