@@ -17,7 +17,7 @@
 use crate::desc::GuestDevice;
 use alloc::vec::Vec;
 use core::fmt;
-use platform::{Platform, Range};
+use platform::{Kept, Platform, Range};
 use vocab::Trigger;
 
 /// First SPI: lower INTIDs (SGIs, PPIs) are never a device's to give.
@@ -95,6 +95,9 @@ pub enum NamedRefusal<'a> {
     NotOnGic,
     /// It is the hypervisor's console.
     HypervisorConsole,
+    /// It is the power-management watchdog the hypervisor powers the
+    /// board off and resets it with.
+    PowerController,
     /// A page of its registers holds `neighbour`'s, which is not given.
     SharesPage { neighbour: &'a str },
     /// Its interrupt `intid` can feed no rVID input.
@@ -136,6 +139,9 @@ impl fmt::Display for AssignError<'_> {
                     ),
                     NamedRefusal::HypervisorConsole => f.write_str(
                         "it is the hypervisor's console and is never given (the guest's console is another UART)",
+                    ),
+                    NamedRefusal::PowerController => f.write_str(
+                        "it is the board's power-management watchdog, with which the hypervisor powers off and resets, and is never given",
                     ),
                     NamedRefusal::SharesPage { neighbour } => write!(
                         f,
@@ -199,8 +205,9 @@ impl<'a> Assignment<'a> {
     /// Choose the devices of `platform` to give a guest with `max_inputs`
     /// rVID inputs: a console (the first UART in tree order that is not
     /// the hypervisor's), and the devices whose `compatible` is one of
-    /// `kinds`. The hypervisor's console is never given, and neither is a
-    /// device sharing a page with it. An error if one of them has a name or
+    /// `kinds`. What the hypervisor keeps (its console, its power
+    /// controller) is never given, and neither is a device sharing a page
+    /// with it. An error if one of them has a name or
     /// `compatible` over its limit.
     pub fn choose(
         platform: &Platform<'a>,
@@ -210,10 +217,7 @@ impl<'a> Assignment<'a> {
         let console = Self::guest_console(platform);
         let mut chosen: Vec<usize> = console.into_iter().collect();
         for (i, d) in platform.devices.iter().enumerate() {
-            if Some(i) != console
-                && !Self::is_hyp_console(platform, i)
-                && kinds.contains(&d.compatible)
-            {
+            if Some(i) != console && platform.kept(i).is_none() && kinds.contains(&d.compatible) {
                 chosen.push(i);
             }
         }
@@ -223,7 +227,8 @@ impl<'a> Assignment<'a> {
     /// Like [`Self::choose`], but the devices given besides the console
     /// are exactly those `named` (a guest bundle's device list), each
     /// refused with an error if it cannot be given whole: no such node,
-    /// not a device, the hypervisor's console, a page shared with a node
+    /// not a device, the hypervisor's console or power controller, a page
+    /// shared with a node
     /// not given, or an interrupt that can feed no input.
     pub fn choose_named(
         platform: &Platform<'a>,
@@ -249,8 +254,10 @@ impl<'a> Assignment<'a> {
                 None if !node.has_reg => return Err(refuse(NamedRefusal::NoRegisters)),
                 None => return Err(refuse(NamedRefusal::NotOnGic)),
             };
-            if Self::is_hyp_console(platform, i) {
-                return Err(refuse(NamedRefusal::HypervisorConsole));
+            match platform.kept(i) {
+                Some(Kept::Console) => return Err(refuse(NamedRefusal::HypervisorConsole)),
+                Some(Kept::PowerController) => return Err(refuse(NamedRefusal::PowerController)),
+                None => {}
             }
             if !chosen.contains(&i) {
                 chosen.push(i);
@@ -260,20 +267,11 @@ impl<'a> Assignment<'a> {
         Self::finish(platform, chosen, console, &strict, max_inputs)
     }
 
-    /// Whether device `i` is the hypervisor's console.
-    fn is_hyp_console(platform: &Platform<'a>, i: usize) -> bool {
-        let console = platform.console.as_ref().map(|c| c.base);
-        platform
-            .devices
-            .get(i)
-            .is_some_and(|d| console.is_some_and(|b| d.regs.first().is_some_and(|r| r.base == b)))
-    }
-
-    /// The guest's console: the first UART in tree order that is not the
-    /// hypervisor's.
+    /// The guest's console: the first UART in tree order that the
+    /// hypervisor does not keep.
     fn guest_console(platform: &Platform<'a>) -> Option<usize> {
         platform.devices.iter().enumerate().position(|(i, d)| {
-            !Self::is_hyp_console(platform, i) && platform::console::is_uart(d.compatibles)
+            platform.kept(i).is_none() && platform::console::is_uart(d.compatibles)
         })
     }
 

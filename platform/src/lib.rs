@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! Board discovery from the flattened device tree the boot loader passes in
 //! x0: RAM and what is reserved in it, the CPUs and how to start them, the
-//! GIC, the timer interrupts, the console UART and the devices a guest may
+//! GIC, the timer interrupts, the console UART, the power-management
+//! watchdog of a board without PSCI firmware and the devices a guest may
 //! be given.
 //!
 //! This crate owns the reading of the tree and nothing else: no MMIO, no
@@ -32,6 +33,7 @@ pub mod irq;
 pub mod list;
 pub mod memory;
 pub mod node;
+pub mod power;
 pub mod range;
 pub mod timer;
 pub mod walk;
@@ -45,6 +47,7 @@ pub use gic::{GicInfo, MAX_REDIST_REGIONS};
 pub use irq::{Irq, IrqList, Sense};
 pub use list::List;
 pub use memory::{MAX_MEMORY, MAX_RESERVED};
+pub use power::PmWatchdog;
 pub use range::Range;
 pub use timer::TimerInfo;
 
@@ -84,7 +87,19 @@ pub struct Platform<'a> {
     pub timer: TimerInfo,
     /// `None` if `/chosen` names no console: the hypervisor boots silent.
     pub console: Option<ConsoleInfo<'a>>,
+    /// The power-management watchdog that powers a board without PSCI
+    /// firmware off and resets it (the first available one), if any.
+    pub pm_watchdog: Option<PmWatchdog<'a>>,
     pub devices: Devices<'a>,
+}
+
+/// Why the hypervisor keeps a device for itself: no guest is given it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// The UART `/chosen/stdout-path` names.
+    Console,
+    /// The power-management watchdog it powers the board off with.
+    PowerController,
 }
 
 impl<'a> Platform<'a> {
@@ -94,6 +109,21 @@ impl<'a> Platform<'a> {
             what: "usable memory ranges",
             limit: MAX_USABLE,
         })
+    }
+
+    /// Whether the hypervisor keeps device `i` for itself, and why: its
+    /// console (the device whose first range starts where the console's
+    /// registers do) or its power controller (the watchdog's node).
+    pub fn kept(&self, i: usize) -> Option<Kept> {
+        let d = self.devices.get(i)?;
+        let first = d.regs.first().map(|r| r.base);
+        if self.console.is_some_and(|c| first == Some(c.base)) {
+            return Some(Kept::Console);
+        }
+        if self.pm_watchdog.is_some_and(|w| w.offset == d.offset) {
+            return Some(Kept::PowerController);
+        }
+        None
     }
 
     /// Another node with registers in one of the 4 KiB pages that device
@@ -216,7 +246,7 @@ pub fn discover_with(
     }
     let mut memory = List::new();
     let mut cpus: List<Cpu<'_>, MAX_CPUS> = List::new();
-    let (mut psci, mut timer, mut console) = (None, None, None);
+    let (mut psci, mut timer, mut console, mut pm_watchdog) = (None, None, None, None);
     let mut devices = Devices::default();
     walk::walk(&fdt, &mut |ctx| {
         memory::parse_memory(ctx, &mut memory)?;
@@ -239,6 +269,9 @@ pub fn discover_with(
         }
         if timer.is_none() {
             timer = timer::parse(&fdt, ctx, &gic.id)?;
+        }
+        if pm_watchdog.is_none() {
+            pm_watchdog = power::parse(ctx)?;
         }
         if let Some(path) = stdout.as_ref().filter(|p| ctx.path_is(p.base, p.sub)) {
             console = Some(console::parse(&fdt, ctx, &gic.id, path)?);
@@ -287,6 +320,7 @@ pub fn discover_with(
         maintenance_irq: gic.maintenance_irq,
         timer,
         console,
+        pm_watchdog,
         devices,
     };
     for r in reserved.iter().chain(dtb.iter()).chain(initrd.iter()) {
@@ -410,7 +444,7 @@ pub fn find_psci(dtb: &[u8]) -> Option<Psci> {
 #[cfg(test)]
 mod tests {
     /// `Platform` is built on the EL2 boot stack: keep it under 20 KiB
-    /// (22,192 bytes, most of it the device list; the boot stack is 128 KiB
+    /// (22,248 bytes, most of it the device list; the boot stack is 128 KiB
     /// and holds it more than once). `--nocapture` prints the size.
     #[test]
     fn platform_fits_a_boot_stack() {

@@ -67,6 +67,7 @@ fn assert_qemu_virt_common(p: &Platform<'_>, dtb_len: u64, hyp_virt: Option<Irq>
         (0..4).map(|i| (i, EnableMethod::Psci)).collect::<Vec<_>>()
     );
     assert_psci_smc(p);
+    assert_eq!(p.pm_watchdog, None);
     assert_eq!(p.maintenance_irq, Some(irq(25, Sense::LevelHigh)));
     assert_timer_with(p, Sense::LevelHigh, hyp_virt);
 
@@ -205,6 +206,20 @@ fn raspberry_pi_4() {
     );
     assert_eq!(p.psci, None);
     assert_timer(&p, Sense::LevelLow);
+    // No PSCI: the board powers off and resets by its PM watchdog, whose
+    // reg is a bus address under /soc (0x7e100000 -> 0xfe100000).
+    let w = p.pm_watchdog.expect("pm watchdog");
+    assert_eq!(
+        (w.node, w.compatible, w.regs),
+        (
+            "watchdog@7e100000",
+            "brcm,bcm2711-pm",
+            Range::new(0xfe10_0000, 0x114)
+        )
+    );
+    // It has no interrupt, so it is no device; its pages hold no device.
+    assert!(p.devices.iter().all(|d| d.name != w.node));
+    assert!((0..p.devices.len()).all(|i| p.page_neighbour(i, |_| true) != Some(w.node)));
 
     // stdout-path = "serial1:115200n8": the mini UART.
     let c = p.console.expect("console");

@@ -397,3 +397,55 @@ fn a_device_list_gives_exactly_the_devices_it_names() {
     let a = named(&blob, &p, &["/rtc@9030400", "gpio"], 64).unwrap();
     assert_eq!(a.len(), 3);
 }
+
+/// The power-management watchdog the hypervisor powers the board off
+/// with is never given: named, it is refused in one line, whether it is
+/// a device (an interrupt on the GIC) or not; by kind it is left out; and
+/// a device in one of its pages is refused too.
+#[test]
+fn the_power_controller_is_never_given() {
+    let wdt = |irq: &str| {
+        HOST.replace(
+            "\tuart@9000000 {",
+            &std::format!("\twatchdog@9100000 {{ compatible = \"brcm,bcm2835-pm\"; reg = <0x9100000 0x114>;{irq} }};\n\tuart@9000000 {{"),
+        )
+    };
+    let blob = dtc(&wdt(" interrupts = <0 20 4>;"));
+    let p = platform::discover_at(&blob, None).unwrap();
+    assert!(p.pm_watchdog.is_some());
+    let e = named(&blob, &p, &["/watchdog@9100000"], 64).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "guest bundle: device /watchdog@9100000: it is the board's power-management watchdog, with which the hypervisor powers off and resets, and is never given"
+    );
+    let a = Assignment::choose(&p, &["brcm,bcm2835-pm"], 64).unwrap();
+    assert!(a
+        .guest_devices()
+        .iter()
+        .all(|d| d.name != "watchdog@9100000"));
+    assert!(a.pages().iter().all(|&pg| pg != 0x910_0000));
+
+    // Without an interrupt it is no device at all.
+    let source = wdt("").replace(
+        "\tuart@9000000 {",
+        "\trtc@9100800 { compatible = \"acme,rtc\"; reg = <0x9100800 0x100>; interrupts = <0 21 4>; };\n\tuart@9000000 {",
+    );
+    let blob = dtc(&source);
+    let p = platform::discover_at(&blob, None).unwrap();
+    let e = named(&blob, &p, &["/watchdog@9100000"], 64).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AssignError::Named {
+                why: crate::assign::NamedRefusal::NotOnGic,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = named(&blob, &p, &["/rtc@9100800"], 64).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "guest bundle: device /rtc@9100800: a page of its registers holds watchdog@9100000's, which the guest is not given: give both or neither"
+    );
+}
