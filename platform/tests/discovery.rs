@@ -751,3 +751,37 @@ fn the_pm_watchdog_and_the_console_are_kept() {
     assert_eq!(p.kept(index("mmc@1,100")), None);
     assert_eq!(p.kept(p.devices.len()), None);
 }
+
+/// A disabled node in a device's page keeps the device from a guest,
+/// unless it is another instance of the device's own kind (same first
+/// compatible), as the Raspberry Pi 4's uart2..uart5 beside uart0.
+#[test]
+fn only_disabled_instances_of_the_same_kind_may_share_a_page() {
+    let sibling = |compatible: &str, status: &str| {
+        format!("/ {{ soc {{ serial@7e201400 {{ compatible = {compatible}; reg = <0x7e201400 0x200>; interrupts = <0 121 4>; status = \"{status}\"; }}; }}; }};")
+    };
+    let uart0 = |dtb: &[u8]| {
+        let p = platform::discover_at(dtb, None).unwrap();
+        let i = p
+            .devices
+            .iter()
+            .position(|d| d.name == "serial@7e201000")
+            .unwrap();
+        p.page_neighbour(i, |_| false).map(str::to_string)
+    };
+    let same = dts_with(
+        "translate",
+        &sibling("\"arm,pl011\", \"arm,primecell\"", "disabled"),
+    );
+    assert_eq!(uart0(&same), None);
+    let other = dts_with("translate", &sibling("\"acme,dma\"", "disabled"));
+    assert_eq!(uart0(&other).as_deref(), Some("serial@7e201400"));
+    // Available, it is a device of its own: given only if asked for too.
+    let on = dts_with("translate", &sibling("\"arm,pl011\"", "okay"));
+    assert_eq!(uart0(&on).as_deref(), Some("serial@7e201400"));
+    let secondary = dts_with(
+        "translate",
+        &sibling("\"arm,primecell\", \"arm,pl011\"", "disabled"),
+    );
+    assert_eq!(uart0(&secondary).as_deref(), Some("serial@7e201400"));
+}
