@@ -52,6 +52,14 @@ fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) -> s
     assert!(run.lines_with("not ok").is_empty(), "{ctx}");
     assert!(!run.has("FATAL") && !run.has("PANIC"), "{ctx}");
     assert_eq!(run.status, Some(0), "scripts/run did not exit 0: {ctx}");
+    assert_devices_agree(&run, &ctx);
+    // QEMU virt gives the guest its PL031: its line checks must run.
+    assert!(
+        run.output
+            .lines()
+            .any(|l| l.starts_with("ok ") && l.contains(" - PL031: its raised line")),
+        "the PL031's line checks did not run: {ctx}"
+    );
     // --dirty-ram filled the MiB below the top 2 MiB of the 1 GiB board:
     // that is the end of the guest's RAM only if the guest's 512 MiB are
     // the top of it (the conformance guest then checks it reads zero).
@@ -71,6 +79,31 @@ fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) -> s
         );
     }
     run
+}
+
+/// The hypervisor's boot line says how many devices and rVID inputs it
+/// gave the guest ("N device(s), M rVID input(s)"); the guest's check
+/// counted them in its device tree ("N device(s) with M rVID input(s)"),
+/// and passed: the two must agree.
+fn assert_devices_agree(run: &system_tests::Run, ctx: &str) {
+    let counts = |line: &str, devices: &str, inputs: &str| -> Option<(u32, u32)> {
+        let (n, rest) = line.split_once(devices)?;
+        let n = n.rsplit(' ').next()?.parse().ok()?;
+        let m = rest.strip_prefix(' ')?.split(' ').next()?.parse().ok()?;
+        rest.contains(inputs).then_some((n, m))
+    };
+    let hyp = run
+        .output
+        .lines()
+        .filter(|l| l.contains("] guest: "))
+        .find_map(|l| counts(l, " device(s),", " rVID input(s)"));
+    let guest = run
+        .output
+        .lines()
+        .filter(|l| l.starts_with("ok ") && l.contains(" - device tree: "))
+        .find_map(|l| counts(l, " device(s) with", " rVID input(s), numbered from 0"));
+    assert!(hyp.is_some(), "no hypervisor device count: {ctx}");
+    assert_eq!(hyp, guest, "hypervisor and guest tree disagree: {ctx}");
 }
 
 #[test]
