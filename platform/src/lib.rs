@@ -23,6 +23,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod clocks;
 pub mod console;
 pub mod cpus;
 pub mod devices;
@@ -38,6 +39,7 @@ pub mod range;
 pub mod timer;
 pub mod walk;
 
+pub use clocks::{device_clocks, Clock, ClockError, MAX_CLOCKS};
 pub use console::{ConsoleInfo, ConsoleKind};
 pub use cpus::{Conduit, Cpu, EnableMethod, Psci, PsciVersion, MAX_CPUS};
 pub use devices::{Device, Devices, MAX_DEVICES, MAX_DEVICE_REGS};
@@ -435,6 +437,14 @@ pub fn find_node(dtb: &[u8], selector: &str) -> Option<NamedNode> {
         available: node.is_available(),
         has_reg: node.has("reg"),
     })
+}
+
+/// The raw value of property `name` of the node at structure offset
+/// `offset` ([`Device::offset`]), if the node has it.
+pub fn node_prop<'a>(dtb: &'a [u8], offset: usize, name: &str) -> Option<&'a [u8]> {
+    let fdt = Fdt::new(dtb).ok()?;
+    let node = fdt.nodes().find(|n| n.offset() == offset)?;
+    Some(node.prop(name)?.value)
 }
 
 /// The PSCI firmware alone, so that a failed boot can still power off.
