@@ -262,6 +262,91 @@ fn gicv2_lr_virtio_blk_reads_the_host_pattern() {
     disk("v2", "lr");
 }
 
+/// Linux on QEMU 10's Raspberry Pi 4 B (`-M raspi4b`, 2 GiB, Debian's
+/// blob), booted from the files `scripts/image rpi4` wrote
+/// (`build/rpi4-boot`: kernel8.img, guest.bundle, the blob, cmdline.txt)
+/// with the default devices: its console on the PL011 (uart0) with the
+/// clock the hypervisor wrote for it, every vCPU online, the timer and
+/// IPI counts growing, the SD card (the Arasan SDHCI, through its rVID
+/// input) read and checksummed, the GPIO block's lines read, and the run
+/// ended by the guest's poweroff through the PM watchdog (QEMU's own exit).
+#[test]
+fn raspberry_pi_4_linux_boots_every_vcpu_reads_the_sd_card_and_powers_off() {
+    let path = root().join("target/system-tests/sd-pattern.img");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // QEMU's SD card must be a power of 2 in size.
+    let data: Vec<u8> = (0..4u32 << 20)
+        .map(|i| ((i * 13 + i / 512) % 241) as u8)
+        .collect();
+    std::fs::write(&path, &data).unwrap();
+    let expect = sha256_hex(&data);
+    let script = format!(
+        "{DUMP_TWICE}; sha256sum /dev/mmcblk0; \
+         mount -t debugfs none /sys/kernel/debug 2>/dev/null; \
+         cat /sys/kernel/debug/pinctrl/*/pins | grep -c ' function '; \
+         grep OF_NAME /sys/class/tty/ttyAMA0/device/uevent"
+    );
+    let args = [
+        "--board",
+        "rpi4",
+        "--disk",
+        path.to_str().unwrap(),
+        "--exec",
+        &script,
+    ];
+    let run = boot(&args, LIMIT);
+    eprintln!("raspi4b Linux: {:.1} s", run.elapsed.as_secs_f64());
+    let log = std::fs::read_to_string(root().join("build/exec.log")).unwrap();
+    let ctx = format!("{}\n{log}", run.output);
+    assert_eq!(run.status, Some(0), "{ctx}");
+    let out = &run.output;
+    assert_eq!(
+        out.split("==").next().unwrap().trim().lines().last(),
+        Some("4"),
+        "{ctx}"
+    );
+    grows(out);
+    assert!(
+        run.has(&format!("{expect}  /dev/mmcblk0")),
+        "want {expect}: {ctx}"
+    );
+    // The BCM2711's 58 pins, each with its function and level read from
+    // the GPIO block's registers.
+    assert!(
+        out.lines().any(|l| l.trim() == "58"),
+        "no 58 GPIO pins: {ctx}"
+    );
+    assert!(
+        out.contains("OF_NAME=serial"),
+        "ttyAMA0 is not the PL011: {ctx}"
+    );
+    for line in [
+        "guest: 512 MiB RAM",
+        "3 device(s)",
+        "serial@7e201000: clock uartclk is 48000000 Hz",
+        "fe201000.serial: ttyAMA0 at MMIO 0xfe201000",
+        "mmc0: new",
+        "halting the board by its PM watchdog",
+    ] {
+        assert!(log.contains(line), "no '{line}': {ctx}");
+    }
+    // The files QEMU booted are those scripts/image wrote.
+    let img = root().join("build/rpi4-boot");
+    let hyp = std::fs::read(root().join("build/hyp.bin")).unwrap();
+    assert_eq!(std::fs::read(img.join("kernel8.img")).unwrap(), hyp);
+    let config = std::fs::read_to_string(img.join("config.txt")).unwrap();
+    for line in [
+        "arm_64bit=1",
+        "kernel=kernel8.img",
+        "initramfs guest.bundle followkernel",
+    ] {
+        assert!(
+            config.lines().any(|l| l == line),
+            "config.txt has no {line}: {config}"
+        );
+    }
+}
+
 /// The host computes the reference with sha256sum (coreutils).
 fn sha256_hex(data: &[u8]) -> String {
     use std::io::Write;
