@@ -30,16 +30,14 @@ use crate::board::Board;
 /// The devices a guest is given, besides its console (a UART that is not
 /// the hypervisor's), when its bundle has no device list: these kinds,
 /// each board's own. QEMU virt: the RTC and the virtio-mmio transports.
-/// Raspberry Pi 4 B: the GPIO block and the Arasan SDHCI (`mmc@7e300000`,
-/// the controller QEMU's raspi4b puts its SD card on; on a board it is
-/// the Wi-Fi chip's, and the SD slot is EMMC2, which shares its
-/// interrupt and so is given only by a device list naming it instead).
-const ASSIGNED: [&str; 4] = [
-    "arm,pl031",
-    "virtio,mmio",
-    "brcm,bcm2711-gpio",
-    "brcm,bcm2835-sdhci",
-];
+/// Raspberry Pi 4 B: the Arasan SDHCI (`mmc@7e300000`, the controller
+/// QEMU's raspi4b puts its SD card on; on a board it is the Wi-Fi chip's,
+/// and the SD slot is EMMC2, which shares its interrupt and so is given
+/// only by a device list naming it instead). Not the GPIO block: it sets
+/// every pin's function, the hypervisor's console pins (the mini UART's
+/// GPIO 14/15) included, so a guest given it could take the hypervisor's
+/// console off the header; a bundle may still name it.
+const ASSIGNED: [&str; 3] = ["arm,pl031", "virtio,mmio", "brcm,bcm2835-sdhci"];
 
 /// Why the VM cannot be made: one line, which `main` logs before it
 /// powers the board off.
