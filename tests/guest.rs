@@ -52,6 +52,14 @@ fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) -> s
     assert!(run.lines_with("not ok").is_empty(), "{ctx}");
     assert!(!run.has("FATAL") && !run.has("PANIC"), "{ctx}");
     assert_eq!(run.status, Some(0), "scripts/run did not exit 0: {ctx}");
+    assert_devices_agree(&run, &ctx);
+    // QEMU virt gives the guest its PL031: its line checks must run.
+    assert!(
+        run.output
+            .lines()
+            .any(|l| l.starts_with("ok ") && l.contains(" - PL031: its raised line")),
+        "the PL031's line checks did not run: {ctx}"
+    );
     // --dirty-ram filled the MiB below the top 2 MiB of the 1 GiB board:
     // that is the end of the guest's RAM only if the guest's 512 MiB are
     // the top of it (the conformance guest then checks it reads zero).
@@ -71,6 +79,100 @@ fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) -> s
         );
     }
     run
+}
+
+/// The hypervisor's boot line says how many devices and rVID inputs it
+/// gave the guest ("N device(s), M rVID input(s)"); the guest's check
+/// counted them in its device tree ("N device(s) with M rVID input(s)"),
+/// and passed: the two must agree.
+fn assert_devices_agree(run: &system_tests::Run, ctx: &str) {
+    let counts = |line: &str, devices: &str, inputs: &str| -> Option<(u32, u32)> {
+        let (n, rest) = line.split_once(devices)?;
+        let n = n.rsplit(' ').next()?.parse().ok()?;
+        let m = rest.strip_prefix(' ')?.split(' ').next()?.parse().ok()?;
+        rest.contains(inputs).then_some((n, m))
+    };
+    let hyp = run
+        .output
+        .lines()
+        .filter(|l| l.contains("] guest: "))
+        .find_map(|l| counts(l, " device(s),", " rVID input(s)"));
+    let guest = run
+        .output
+        .lines()
+        .filter(|l| l.starts_with("ok ") && l.contains(" - device tree: "))
+        .find_map(|l| counts(l, " device(s) with", " rVID input(s), numbered from 0"));
+    assert!(hyp.is_some(), "no hypervisor device count: {ctx}");
+    assert_eq!(hyp, guest, "hypervisor and guest tree disagree: {ctx}");
+}
+
+/// The conformance guest on QEMU 10's Raspberry Pi 4 B (`-M raspi4b`,
+/// 2 GiB, Debian's blob, 4 Cortex-A72, GIC-400): the hypervisor's console
+/// is the mini UART, the guest's the PL011; without PSCI firmware the
+/// guest's SYSTEM_OFF halts the board by its PM watchdog, which ends QEMU.
+fn raspberry_pi_4(delivery: &str) {
+    let args = [
+        "--board",
+        "rpi4",
+        "--icount",
+        "--guest",
+        "selftest",
+        "--delivery",
+        delivery,
+    ];
+    let run = boot(&args, LIMIT);
+    let ctx = format!("scripts/run {}:\n{}", args.join(" "), run.output);
+    eprintln!(
+        "raspi4b, delivery {delivery}: {:.1} s",
+        run.elapsed.as_secs_f64()
+    );
+    // QEMU exited by itself, with 0: not killed at the time limit.
+    assert_eq!(run.status, Some(0), "scripts/run did not exit 0: {ctx}");
+    let summary = |l: &str| {
+        l.split_once(" passed, 0 failed")
+            .and_then(|(n, _)| n.parse::<u32>().ok())
+    };
+    let passed = run.output.lines().find_map(summary);
+    assert!(
+        passed.is_some_and(|n| n >= 20),
+        "no 'N passed, 0 failed': {ctx}"
+    );
+    assert!(run.lines_with("not ok").is_empty(), "{ctx}");
+    assert!(!run.has("FATAL") && !run.has("PANIC"), "{ctx}");
+    assert!(run.has("[cpu0] board: Raspberry Pi 4 Model B"), "{ctx}");
+    assert!(
+        run.has("[cpu0] guest console: serial@7e201000 (a UART of its own)"),
+        "the guest's console is not the PL011: {ctx}"
+    );
+    let want = if delivery == "lr" {
+        "delivery Lr"
+    } else {
+        "delivery Vi"
+    };
+    assert!(run.has(want), "{ctx}");
+    assert!(run.has("# 4 vCPU(s)"), "{ctx}");
+    assert_devices_agree(&run, &ctx);
+    assert!(run.has("[cpu0] guest asked for system off"), "{ctx}");
+    assert!(run.has("all CPUs halted: 3/3 others parked"), "{ctx}");
+    let off = "[cpu0] halting the board by its PM watchdog watchdog@7e100000 at 0xfe100000 (partition 63: the boot firmware halts)";
+    assert_eq!(run.lines_with(off).len(), 1, "no power-off line: {ctx}");
+    assert!(!run.has("did not reset the board"), "{ctx}");
+    for cpu in 0..4 {
+        assert!(
+            run.has(&format!("vcpu{cpu} exits:")),
+            "no counters for vcpu{cpu}: {ctx}"
+        );
+    }
+}
+
+#[test]
+fn raspberry_pi_4_four_vcpus_vi() {
+    raspberry_pi_4("vi");
+}
+
+#[test]
+fn raspberry_pi_4_four_vcpus_lr() {
+    raspberry_pi_4("lr");
 }
 
 #[test]

@@ -14,10 +14,11 @@
 //! platform's own limits (at most `MAX_DEVICES` devices and
 //! `MAX_DEVICE_REGS` ranges) the guest's tree stays small.
 
-use crate::desc::GuestDevice;
+use crate::desc::{GuestClock, GuestDevice};
 use alloc::vec::Vec;
 use core::fmt;
-use platform::{Platform, Range};
+use platform::clocks::Source;
+use platform::{ClockError, Kept, Platform, Range};
 use vocab::Trigger;
 
 /// First SPI: lower INTIDs (SGIs, PPIs) are never a device's to give.
@@ -66,6 +67,29 @@ pub const NAME_MAX: usize = 64;
 /// strings and their NULs): room for several vendor strings.
 pub const COMPATIBLE_MAX: usize = 256;
 
+/// Host properties an assigned device's guest node gets as they are, if
+/// present: what Linux's drivers for the devices given read from their
+/// node (the PrimeCell ID the AMBA bus matches on, an SD host's bus width
+/// and card detection, a 16550's register layout, a GPIO block's
+/// specifier size). None holds a phandle, which would point at nothing in
+/// the guest's tree.
+pub const COPIED: [&str; 8] = [
+    "arm,primecell-periphid",
+    "bus-width",
+    "non-removable",
+    "broken-cd",
+    "reg-shift",
+    "reg-io-width",
+    "gpio-controller",
+    "#gpio-cells",
+];
+/// Longest copied property, in bytes (each of [`COPIED`] is empty or one
+/// or two cells); a longer one is not copied.
+pub const COPIED_MAX: usize = 8;
+/// Clock names whose rate their driver never reads: a PrimeCell's bus
+/// clock, which the AMBA bus only enables.
+const UNRATED: [&str; 1] = ["apb_pclk"];
+
 /// An assigned device the guest's tree cannot copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AssignError<'a> {
@@ -95,10 +119,15 @@ pub enum NamedRefusal<'a> {
     NotOnGic,
     /// It is the hypervisor's console.
     HypervisorConsole,
+    /// It is the power-management watchdog the hypervisor powers the
+    /// board off and resets it with.
+    PowerController,
     /// A page of its registers holds `neighbour`'s, which is not given.
     SharesPage { neighbour: &'a str },
     /// Its interrupt `intid` can feed no rVID input.
     Interrupt { intid: u32, why: Refused },
+    /// The rate of one of its clocks is not known.
+    Clock(ClockError<'a>),
 }
 
 /// A device the guest bundle names, and the host node it names, if any.
@@ -137,6 +166,9 @@ impl fmt::Display for AssignError<'_> {
                     NamedRefusal::HypervisorConsole => f.write_str(
                         "it is the hypervisor's console and is never given (the guest's console is another UART)",
                     ),
+                    NamedRefusal::PowerController => f.write_str(
+                        "it is the board's power-management watchdog, with which the hypervisor powers off and resets, and is never given",
+                    ),
                     NamedRefusal::SharesPage { neighbour } => write!(
                         f,
                         "a page of its registers holds {neighbour}'s, which the guest is not given: give both or neither"
@@ -146,6 +178,7 @@ impl fmt::Display for AssignError<'_> {
                         "its interrupt {intid} can feed no rVID input: {}",
                         why.reason()
                     ),
+                    NamedRefusal::Clock(e) => write!(f, "{e}"),
                 }
             }
         }
@@ -168,6 +201,8 @@ struct Assigned<'a> {
     regs: Vec<(u64, u64)>,
     /// `(rVID input, edge)`.
     irqs: Vec<(u32, bool)>,
+    clocks: Vec<GuestClock<'a>>,
+    props: Vec<(&'a str, &'a [u8])>,
 }
 
 /// The devices a guest gets and the rVID inputs their lines feed.
@@ -185,6 +220,21 @@ pub struct Assignment<'a> {
     /// Devices of the assigned kinds not given, because a page of theirs
     /// holds another node's registers.
     pub shared_pages: Vec<SharedPage<'a>>,
+    /// Devices of the assigned kinds (or the console) not given, because
+    /// the rate of a clock of theirs is not known.
+    pub no_clock: Vec<(&'a str, ClockError<'a>)>,
+    /// Clock rates given that come from the firmware table, not the tree:
+    /// `(device, clock name, rate, why)`.
+    pub firmware_clocks: Vec<FirmwareClock<'a>>,
+}
+
+/// A guest clock whose rate is the firmware's ([`platform::clocks::FIRMWARE_RATES`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FirmwareClock<'a> {
+    pub device: &'a str,
+    pub name: Option<&'a str>,
+    pub hz: u32,
+    pub why: &'static str,
 }
 
 /// A device not given because it shares a 4 KiB page with `neighbour`, a
@@ -199,31 +249,35 @@ impl<'a> Assignment<'a> {
     /// Choose the devices of `platform` to give a guest with `max_inputs`
     /// rVID inputs: a console (the first UART in tree order that is not
     /// the hypervisor's), and the devices whose `compatible` is one of
-    /// `kinds`. The hypervisor's console is never given, and neither is a
-    /// device sharing a page with it. An error if one of them has a name or
+    /// `kinds`. What the hypervisor keeps (its console, its power
+    /// controller) is never given, and neither is a device sharing a page
+    /// with it. An error if one of them has a name or
     /// `compatible` over its limit.
     pub fn choose(
         platform: &Platform<'a>,
+        dtb: &'a [u8],
         kinds: &[&str],
         max_inputs: usize,
     ) -> Result<Assignment<'a>, AssignError<'a>> {
         let console = Self::guest_console(platform);
         let mut chosen: Vec<usize> = console.into_iter().collect();
         for (i, d) in platform.devices.iter().enumerate() {
-            if Some(i) != console && !platform.is_console(i) && kinds.contains(&d.compatible) {
+            if Some(i) != console && platform.kept(i).is_none() && kinds.contains(&d.compatible) {
                 chosen.push(i);
             }
         }
-        Self::finish(platform, chosen, console, &[], max_inputs)
+        Self::finish(platform, dtb, chosen, console, &[], max_inputs)
     }
 
     /// Like [`Self::choose`], but the devices given besides the console
     /// are exactly those `named` (a guest bundle's device list), each
     /// refused with an error if it cannot be given whole: no such node,
-    /// not a device, the hypervisor's console, a page shared with a node
+    /// not a device, the hypervisor's console or power controller, a page
+    /// shared with a node
     /// not given, or an interrupt that can feed no input.
     pub fn choose_named(
         platform: &Platform<'a>,
+        dtb: &'a [u8],
         named: &[Named<'a>],
         max_inputs: usize,
     ) -> Result<Assignment<'a>, AssignError<'a>> {
@@ -246,25 +300,25 @@ impl<'a> Assignment<'a> {
                 None if !node.has_reg => return Err(refuse(NamedRefusal::NoRegisters)),
                 None => return Err(refuse(NamedRefusal::NotOnGic)),
             };
-            if platform.is_console(i) {
-                return Err(refuse(NamedRefusal::HypervisorConsole));
+            match platform.kept(i) {
+                Some(Kept::Console) => return Err(refuse(NamedRefusal::HypervisorConsole)),
+                Some(Kept::PowerController) => return Err(refuse(NamedRefusal::PowerController)),
+                None => {}
             }
             if !chosen.contains(&i) {
                 chosen.push(i);
             }
             strict.push((i, n.selector));
         }
-        Self::finish(platform, chosen, console, &strict, max_inputs)
+        Self::finish(platform, dtb, chosen, console, &strict, max_inputs)
     }
 
-    /// The guest's console: the first UART in tree order that is not the
-    /// hypervisor's.
+    /// The guest's console: the first UART in tree order that the
+    /// hypervisor does not keep.
     fn guest_console(platform: &Platform<'a>) -> Option<usize> {
-        platform
-            .devices
-            .iter()
-            .enumerate()
-            .position(|(i, d)| !platform.is_console(i) && platform::console::is_uart(d.compatibles))
+        platform.devices.iter().enumerate().position(|(i, d)| {
+            platform.kept(i).is_none() && platform::console::is_uart(d.compatibles)
+        })
     }
 
     /// The assignment of devices `chosen` (the console, if any, first):
@@ -273,12 +327,42 @@ impl<'a> Assignment<'a> {
     /// whose interrupt can feed no input.
     fn finish(
         platform: &Platform<'a>,
+        dtb: &'a [u8],
         mut chosen: Vec<usize>,
         console_device: Option<usize>,
         strict: &[(usize, &'a str)],
         max_inputs: usize,
     ) -> Result<Assignment<'a>, AssignError<'a>> {
         let strict_name = |i: usize| strict.iter().find(|s| s.0 == i).map(|s| s.1);
+        // A device whose clock rate is not known is not given: its driver
+        // would run it at a rate nobody chose.
+        let mut clocks = Vec::new();
+        let mut no_clock = Vec::new();
+        let mut refused = None;
+        chosen.retain(|&i| {
+            let Some(d) = platform.devices.get(i) else {
+                return false;
+            };
+            match platform::device_clocks(dtb, d.offset, &UNRATED) {
+                Ok(list) => {
+                    clocks.push((i, list));
+                    true
+                }
+                Err(e) => {
+                    if let (None, Some(selector)) = (refused, strict_name(i)) {
+                        refused = Some(AssignError::Named {
+                            selector,
+                            why: NamedRefusal::Clock(e),
+                        });
+                    }
+                    no_clock.push((d.name, e));
+                    false
+                }
+            }
+        });
+        if let Some(e) = refused {
+            return Err(e);
+        }
         // A device whose pages hold another node's registers is not given
         // (stage 2 maps whole pages); dropping one can expose another, so
         // until nothing changes.
@@ -315,6 +399,7 @@ impl<'a> Assignment<'a> {
         let mut inputs: Vec<InputLine> = Vec::new();
         let mut devices = Vec::new();
         let mut refused = Vec::new();
+        let mut firmware_clocks = Vec::new();
         for (i, d) in &chosen {
             if d.name.len() > NAME_MAX {
                 return Err(AssignError::NameTooLong {
@@ -363,11 +448,36 @@ impl<'a> Assignment<'a> {
                     trigger,
                 });
             }
+            let host_clocks = clocks.iter().find(|c| c.0 == *i).map(|c| c.1);
+            let mut guest_clocks = Vec::new();
+            for c in host_clocks.iter().flat_map(|l| l.iter()) {
+                if let Source::Firmware(why) = c.source {
+                    firmware_clocks.push(FirmwareClock {
+                        device: d.name,
+                        name: c.name,
+                        hz: c.hz,
+                        why,
+                    });
+                }
+                guest_clocks.push(GuestClock {
+                    name: c.name,
+                    hz: c.hz,
+                });
+            }
+            let props = COPIED
+                .iter()
+                .filter_map(|&name| {
+                    let value = platform::node_prop(dtb, d.offset, name)?;
+                    (value.len() <= COPIED_MAX).then_some((name, value))
+                })
+                .collect();
             devices.push(Assigned {
                 name: d.name,
                 compatible: d.compatibles,
                 regs: d.regs.iter().map(|r| (r.base, r.size)).collect(),
                 irqs,
+                clocks: guest_clocks,
+                props,
             });
         }
         Ok(Assignment {
@@ -376,6 +486,8 @@ impl<'a> Assignment<'a> {
             has_console,
             refused,
             shared_pages,
+            no_clock,
+            firmware_clocks,
         })
     }
 
@@ -388,6 +500,8 @@ impl<'a> Assignment<'a> {
                 compatible: d.compatible,
                 regs: &d.regs,
                 irqs: &d.irqs,
+                clocks: &d.clocks,
+                props: &d.props,
             })
             .collect()
     }

@@ -19,6 +19,22 @@ pub struct GuestDevice<'a> {
     pub regs: &'a [(u64, u64)],
     /// Its interrupts: `(rVID input, edge)`; `edge` false means level high.
     pub irqs: &'a [(u32, bool)],
+    /// Its input clocks, in the host's `clocks` order; empty if the host
+    /// node names none.
+    pub clocks: &'a [GuestClock<'a>],
+    /// Host properties copied as they are (`assign::COPIED`).
+    pub props: &'a [(&'a str, &'a [u8])],
+}
+
+/// One input clock of a guest device: the guest gets a fixed clock of
+/// this rate in place of the host's provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuestClock<'a> {
+    /// The host's `clock-names` entry, if it names its clocks.
+    pub name: Option<&'a str>,
+    /// The rate; 0 for a clock whose rate its driver never reads (a
+    /// PrimeCell's `apb_pclk`): it gets the guest's APB clock.
+    pub hz: u32,
 }
 
 impl GuestDevice<'_> {

@@ -2,8 +2,9 @@
 //! The guest's device tree: RAM, the vCPUs (PSCI over HVC), the rVIC and
 //! rVID interrupt controllers (bindings in `guests/linux/bindings/`), the
 //! architected timer on trusted rVIC INTIDs, a 24 MHz APB clock for
-//! PrimeCell devices, and each assigned device with its interrupts moved
-//! onto rVID inputs.
+//! PrimeCell devices, a fixed clock for every other rate an assigned
+//! device's clocks have on the host, and each assigned device with its
+//! interrupts moved onto rVID inputs and its clocks onto those.
 //!
 //! The node names, phandles and INTIDs a guest depends on are the constants
 //! below: nowhere else spells them.
@@ -25,6 +26,9 @@ pub const PCLK_PHANDLE: u32 = 3;
 /// The APB clock's rate and name.
 pub const PCLK_HZ: u32 = 24_000_000;
 pub const PCLK_NAME: &str = "clk24mhz";
+/// The fixed clocks of other rates: `clk-<Hz>`, phandles from this one up
+/// in ascending rate.
+pub const RATE_PHANDLE_BASE: u32 = 4;
 
 /// Interrupt specifier flags (second cell) of `arm,rvic` and `arm,rvid`.
 pub const FLAGS_EDGE_RISING: u32 = 1;
@@ -56,8 +60,17 @@ pub fn guest_dt(desc: &GuestDesc<'_>) -> Vec<u8> {
     w.end_node();
     cpus(&mut w, desc.vcpus);
     controllers(&mut w);
+    let rates = rates(desc);
+    for (k, &hz) in rates.iter().enumerate() {
+        w.begin_node(&format!("clk-{hz}"));
+        w.prop_str("compatible", "fixed-clock");
+        w.prop_u32("#clock-cells", 0);
+        w.prop_u32("clock-frequency", hz);
+        w.prop_u32("phandle", RATE_PHANDLE_BASE + k as u32);
+        w.end_node();
+    }
     for d in desc.devices {
-        device(&mut w, d);
+        device(&mut w, d, &rates);
     }
     w.end_node();
     w.finish(0)
@@ -132,7 +145,30 @@ fn controllers(w: &mut FdtWriter) {
     w.end_node();
 }
 
-fn device(w: &mut FdtWriter, d: &GuestDevice<'_>) {
+/// The clock rates the devices need besides the APB clock's, ascending,
+/// each once.
+fn rates(desc: &GuestDesc<'_>) -> Vec<u32> {
+    let mut rates: Vec<u32> = desc
+        .devices
+        .iter()
+        .flat_map(|d| d.clocks)
+        .map(|c| c.hz)
+        .filter(|&hz| hz != 0 && hz != PCLK_HZ)
+        .collect();
+    rates.sort_unstable();
+    rates.dedup();
+    rates
+}
+
+/// The phandle of the guest clock of rate `hz` (0: the APB clock).
+fn clock_phandle(hz: u32, rates: &[u32]) -> u32 {
+    match rates.iter().position(|&r| r == hz) {
+        Some(k) => RATE_PHANDLE_BASE + k as u32,
+        None => PCLK_PHANDLE,
+    }
+}
+
+fn device(w: &mut FdtWriter, d: &GuestDevice<'_>, rates: &[u32]) {
     w.begin_node(d.name);
     w.prop("compatible", d.compatible);
     let reg: Vec<u64> = d.regs.iter().flat_map(|&(b, s)| [b, s]).collect();
@@ -155,7 +191,21 @@ fn device(w: &mut FdtWriter, d: &GuestDevice<'_>) {
             .collect();
         w.prop_cells("interrupts", &cells);
     }
-    if d.is_compatible("arm,primecell") {
+    for &(name, value) in d.props {
+        w.prop(name, value);
+    }
+    if !d.clocks.is_empty() {
+        let cells: Vec<u32> = d
+            .clocks
+            .iter()
+            .map(|c| clock_phandle(c.hz, rates))
+            .collect();
+        w.prop_cells("clocks", &cells);
+        let names: Option<Vec<&str>> = d.clocks.iter().map(|c| c.name).collect();
+        if let Some(names) = names {
+            w.prop_strs("clock-names", &names);
+        }
+    } else if d.is_compatible("arm,primecell") {
         if d.is_compatible("arm,pl011") {
             w.prop_cells("clocks", &[PCLK_PHANDLE, PCLK_PHANDLE]);
             w.prop_strs("clock-names", &["uartclk", "apb_pclk"]);

@@ -24,7 +24,7 @@ pub mod layout;
 
 pub use assign::{AssignError, Assignment, InputLine, Named, NamedRefusal};
 pub use bundle::{Bundle, BundleError};
-pub use desc::{DescError, GuestDesc, GuestDevice};
+pub use desc::{DescError, GuestClock, GuestDesc, GuestDevice};
 pub use guest_dt::{guest_dt, VTIMER_INTID};
 pub use image::{ImageError, ImageHeader};
 pub use layout::{Layout, LayoutError, DTB_MAX};

@@ -25,7 +25,7 @@ APT_OPTS=(-qq -o APT::Architecture=arm64 -o APT::Architectures=arm64
 	  -o Debug::NoLocking=1)
 [ "$(id -u)" -ne 0 ] || APT_OPTS+=(-o APT::Sandbox::User=root)
 
-need_apt gzip dpkg
+need_apt gzip dpkg gcc-aarch64-linux-gnu
 
 # Fetch busybox-static for arm64 once.
 deb=$(find "$APT_DIR/debs" -name 'busybox-static_*_arm64.deb' 2>/dev/null | sort | tail -n 1 || true)
@@ -43,7 +43,8 @@ fi
 
 stamp=$OUT.stamp
 hash=$(cat "$GUEST_DIR/initramfs.sh" "$GUEST_DIR/lib.sh" \
-	   "$GUEST_DIR/rootfs/init" "$GUEST_DIR/rootfs/etc/inittab" "$deb" | sha256sum | cut -d' ' -f1)
+	   "$GUEST_DIR/rootfs/init" "$GUEST_DIR/rootfs/etc/inittab" \
+	   "$GUEST_DIR/rootfs/pingpong.c" "$deb" | sha256sum | cut -d' ' -f1)
 if [ $force -eq 0 ] && [ -f "$OUT" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
 	log "up to date: $OUT"
 	exit 0
@@ -58,6 +59,12 @@ busybox=$tmp/deb/bin/busybox
 # ELF e_machine (offset 18) must be 0xb7, AArch64
 [ "$(od -An -tx1 -j18 -N2 "$busybox" | tr -d ' ')" = "b700" ] ||
 	die "$busybox is not an AArch64 binary"
+
+# The cross-CPU wake-up benchmark: freestanding, no libc (rootfs/pingpong.c).
+aarch64-linux-gnu-gcc -O2 -static -nostdlib -ffreestanding -fno-stack-protector \
+	-fno-tree-loop-distribute-patterns -Wall -Wextra -Werror \
+	-o "$tmp/pingpong" "$GUEST_DIR/rootfs/pingpong.c" ||
+	die "building rootfs/pingpong.c failed"
 
 cat >"$tmp/list" <<LIST
 dir /dev 0755 0 0
@@ -77,6 +84,7 @@ file /bin/busybox $busybox 0755 0 0
 slink /bin/sh busybox 0777 0 0
 file /init $GUEST_DIR/rootfs/init 0755 0 0
 file /etc/inittab $GUEST_DIR/rootfs/etc/inittab 0644 0 0
+file /bin/pingpong $tmp/pingpong 0755 0 0
 LIST
 "$tool" -t 0 "$tmp/list" | gzip -9n >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

@@ -229,6 +229,39 @@ pub fn firmware_off(conduit: Conduit, reset: bool) {
     };
 }
 
+/// The power-management watchdog's registers, by MMIO.
+struct PmRegisters(platform::PmWatchdog<'static>);
+
+impl PmRegisters {
+    /// The register at `offset`, if it lies inside the block.
+    fn at(&self, offset: usize) -> Option<*mut u32> {
+        let end = (offset as u64).checked_add(4)?;
+        (end <= self.0.regs.size).then(|| (self.0.regs.base as usize + offset) as *mut u32)
+    }
+}
+
+impl hyp::pm_watchdog::Registers for PmRegisters {
+    fn read(&mut self, offset: usize) -> u32 {
+        // SAFETY: the register lies in the PM block the device tree names
+        // (`at` checks it), which the EL2 identity map covers as device
+        // memory and no guest is given.
+        self.at(offset)
+            .map_or(0, |r| unsafe { core::ptr::read_volatile(r) })
+    }
+    fn write(&mut self, offset: usize, value: u32) {
+        if let Some(r) = self.at(offset) {
+            // SAFETY: as in `read`.
+            unsafe { core::ptr::write_volatile(r, value) }
+        }
+    }
+}
+
+/// Halt (`reset` false) or reset the board by its power-management
+/// watchdog; the reset follows a few watchdog ticks later.
+pub fn watchdog_off(w: platform::PmWatchdog<'static>, reset: bool) {
+    hyp::pm_watchdog::stop(&mut PmRegisters(w), !reset);
+}
+
 /// PSCI CPU_ON (function `cpu_on`, from the device tree) for a secondary
 /// CPU; `Err` carries the PSCI status.
 pub fn firmware_cpu_on(

@@ -6,8 +6,9 @@
 //! system registers ([`sysreg`], [`pmu`]), waits ([`wait`]), the hold on
 //! a level line ([`held`]), what a guest gets for an SError it caused
 //! ([`serror`]), what each CPU needs on guest exit against Spectre-v2 and
-//! -BHB ([`spectre`]) and the bookkeeping of stopping every CPU without
-//! firmware ([`halt`]). No
+//! -BHB ([`spectre`]), the bookkeeping of stopping every CPU without
+//! firmware ([`halt`]) and the register sequence that powers a BCM2711
+//! board off or resets it by its watchdog ([`pm_watchdog`]). No
 //! hardware, no `unsafe`; the binary (`main.rs` and the layers under it)
 //! uses them as they are.
 #![cfg_attr(not(test), no_std)]
@@ -17,6 +18,7 @@ pub mod function;
 pub mod halt;
 pub mod held;
 pub mod options;
+pub mod pm_watchdog;
 pub mod pmu;
 pub mod power;
 pub mod serror;

@@ -214,8 +214,12 @@ fn report_platform(p: &platform::Platform) {
 /// A fatal problem after the console is up.
 fn fail(msg: &str) -> ! {
     log::error!("cannot drive this board: {msg}");
-    if let Some(p) = board::get_opt().and_then(|b| b.psci()) {
+    let b = board::get_opt();
+    if let Some(p) = b.and_then(|b| b.psci()) {
         board::firmware_off(p.conduit, false);
+    } else if let Some(w) = b.and_then(|b| b.platform.pm_watchdog) {
+        log::info!("halting the board by its PM watchdog {}", w.node);
+        board::watchdog_off(w, false);
     }
     arch::park()
 }

@@ -22,10 +22,12 @@ pub enum Delivery {
 /// How a guest's SYSTEM_OFF or SYSTEM_RESET ends the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PowerOff {
-    /// PSCI SYSTEM_OFF/RESET through the firmware, where there is one.
+    /// The board's own way: PSCI SYSTEM_OFF/RESET through the firmware,
+    /// where there is one, else the BCM2711 power-management watchdog,
+    /// where discovery found one.
     Firmware,
-    /// Stop every CPU, as on a board without PSCI firmware, even where
-    /// there is one.
+    /// Stop every CPU, as on a board with neither, even where there is
+    /// one.
     Park,
 }
 

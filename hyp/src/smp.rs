@@ -117,18 +117,22 @@ pub fn halt_others() {
 /// PSCI SYSTEM_OFF (or SYSTEM_RESET for [`Stop::GuestReset`]) through the
 /// firmware if there is one and `firmware` allows it. Without it, or if the
 /// call returns, every CPU is stopped: the others are halted
-/// ([`halt_others`]) and this one parks.
+/// ([`halt_others`]); then, on a board without PSCI whose power-management
+/// watchdog discovery found (and if `firmware` allows it), the watchdog
+/// halts or resets the board; and this CPU parks.
 pub fn power_off(stop: Stop, firmware: bool) -> ! {
-    let psci = board::get_opt()
-        .and_then(board::Board::psci)
-        .filter(|_| firmware);
+    let board = board::get_opt();
+    let psci = board.and_then(board::Board::psci).filter(|_| firmware);
+    let watchdog = board
+        .and_then(|b| b.platform.pm_watchdog)
+        .filter(|_| firmware && psci.is_none());
     let reset = stop == Stop::GuestReset;
-    match (psci, stop) {
-        (Some(_), Stop::Done) => log::info!("powering off (all checks passed)"),
-        (Some(_), Stop::Failed) => log::info!("powering off (checks FAILED)"),
-        (Some(_), _) => {}
-        (None, _) if !firmware => log::info!("rvhyp.power_off=park: halting all CPUs here"),
-        (None, _) => log::info!("no PSCI firmware: halting all CPUs here"),
+    match (psci.is_some() || watchdog.is_some(), stop) {
+        (true, Stop::Done) => log::info!("powering off (all checks passed)"),
+        (true, Stop::Failed) => log::info!("powering off (checks FAILED)"),
+        (true, _) => {}
+        (false, _) if !firmware => log::info!("rvhyp.power_off=park: halting all CPUs here"),
+        (false, _) => log::info!("no PSCI firmware: halting all CPUs here"),
     }
     if let Some(p) = psci {
         board::firmware_off(p.conduit, reset);
@@ -137,8 +141,24 @@ pub fn power_off(stop: Stop, firmware: bool) -> ! {
             if reset { "RESET" } else { "OFF" }
         );
     }
-    if board::get_opt().is_some() {
+    if board.is_some() {
         halt_others();
+    }
+    if let Some(w) = watchdog {
+        let (what, how) = match reset {
+            false => ("halting", "partition 63: the boot firmware halts"),
+            true => ("resetting", "partition 0: the board boots again"),
+        };
+        log::info!(
+            "{what} the board by its PM watchdog {} at {:#x} ({how})",
+            w.node,
+            w.regs.base
+        );
+        // Let the console's FIFO drain: the reset would cut the line.
+        wait_until(10, || false);
+        board::watchdog_off(w, reset);
+        wait_until(1000, || false);
+        log::error!("the PM watchdog did not reset the board within a second");
     }
     park()
 }

@@ -31,6 +31,11 @@ pub const MAX_OTHER_REGS: usize = 128;
 pub struct Other<'a> {
     pub name: &'a str,
     pub reg: Range,
+    /// A disabled node's first `compatible` (`""` for one that is
+    /// available, or has none): a disabled instance of a device's own
+    /// kind in its page does not keep the device from a guest (see
+    /// [`crate::Platform::page_neighbour`]).
+    pub disabled_kind: &'a str,
 }
 
 /// One device node, as [`Devices`] hands it out.
@@ -113,10 +118,16 @@ impl<'a> Devices<'a> {
     }
 
     fn add_other(&mut self, ctx: &Context<'a, '_>) {
+        let n = ctx.node;
+        let disabled_kind = match n.is_available() {
+            true => "",
+            false => n.compatible().next().unwrap_or(""),
+        };
         for r in ctx.regs().flatten() {
             let other = Other {
-                name: ctx.node.name(),
+                name: n.name(),
                 reg: r,
+                disabled_kind,
             };
             if self.others.push(other).is_err() {
                 self.others_truncated = true;

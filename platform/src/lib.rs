@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! Board discovery from the flattened device tree the boot loader passes in
 //! x0: RAM and what is reserved in it, the CPUs and how to start them, the
-//! GIC, the timer interrupts, the console UART and the devices a guest may
+//! GIC, the timer interrupts, the console UART, the power-management
+//! watchdog of a board without PSCI firmware and the devices a guest may
 //! be given.
 //!
 //! This crate owns the reading of the tree and nothing else: no MMIO, no
@@ -22,6 +23,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod clocks;
 pub mod console;
 pub mod cpus;
 pub mod devices;
@@ -32,10 +34,12 @@ pub mod irq;
 pub mod list;
 pub mod memory;
 pub mod node;
+pub mod power;
 pub mod range;
 pub mod timer;
 pub mod walk;
 
+pub use clocks::{device_clocks, Clock, ClockError, MAX_CLOCKS};
 pub use console::{ConsoleInfo, ConsoleKind};
 pub use cpus::{Conduit, Cpu, EnableMethod, Psci, PsciVersion, MAX_CPUS};
 pub use devices::{Device, Devices, MAX_DEVICES, MAX_DEVICE_REGS};
@@ -45,6 +49,7 @@ pub use gic::{GicInfo, MAX_REDIST_REGIONS};
 pub use irq::{Irq, IrqList, Sense};
 pub use list::List;
 pub use memory::{MAX_MEMORY, MAX_RESERVED};
+pub use power::PmWatchdog;
 pub use range::Range;
 pub use timer::TimerInfo;
 
@@ -84,7 +89,19 @@ pub struct Platform<'a> {
     pub timer: TimerInfo,
     /// `None` if `/chosen` names no console: the hypervisor boots silent.
     pub console: Option<ConsoleInfo<'a>>,
+    /// The power-management watchdog that powers a board without PSCI
+    /// firmware off and resets it (the first available one), if any.
+    pub pm_watchdog: Option<PmWatchdog<'a>>,
     pub devices: Devices<'a>,
+}
+
+/// Why the hypervisor keeps a device for itself: no guest is given it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// The UART `/chosen/stdout-path` names.
+    Console,
+    /// The power-management watchdog it powers the board off with.
+    PowerController,
 }
 
 impl<'a> Platform<'a> {
@@ -96,14 +113,19 @@ impl<'a> Platform<'a> {
         })
     }
 
-    /// Whether device `i` is the hypervisor's console (its first region
-    /// starts where the console's does).
-    pub fn is_console(&self, i: usize) -> bool {
-        let base = self.console.as_ref().map(|c| c.base);
-        self.devices
-            .get(i)
-            .and_then(|d| d.regs.first())
-            .is_some_and(|r| Some(r.base) == base)
+    /// Whether the hypervisor keeps device `i` for itself, and why: its
+    /// console (the device whose first range starts where the console's
+    /// registers do) or its power controller (the watchdog's node).
+    pub fn kept(&self, i: usize) -> Option<Kept> {
+        let d = self.devices.get(i)?;
+        let first = d.regs.first().map(|r| r.base);
+        if self.console.is_some_and(|c| first == Some(c.base)) {
+            return Some(Kept::Console);
+        }
+        if self.pm_watchdog.is_some_and(|w| w.offset == d.offset) {
+            return Some(Kept::PowerController);
+        }
+        None
     }
 
     /// Another node with registers in one of the 4 KiB pages that device
@@ -111,6 +133,12 @@ impl<'a> Platform<'a> {
     /// device `i` would reach them too): the first device `j != i` for
     /// which `shared_ok(j)` is false, any other node on the buses (disabled
     /// or not a device), or the GIC. Its name, or `None`.
+    ///
+    /// Except a disabled node whose first `compatible` is device `i`'s:
+    /// another instance of the same block that nobody drives (the
+    /// Raspberry Pi 4's disabled uart2..uart5 in the page of its PL011,
+    /// uart0). A guest given device `i` reaches it too, and gets nothing of
+    /// a kind it was not given.
     pub fn page_neighbour(&self, i: usize, shared_ok: impl Fn(usize) -> bool) -> Option<&'a str> {
         let overlaps = |a: &Range, b: &Range| a.pages().overlaps(&b.pages());
         let me = self.devices.get(i)?;
@@ -126,8 +154,12 @@ impl<'a> Platform<'a> {
             }
         }
         let (others, truncated) = self.devices.others();
+        let same_kind = |o: &devices::Other<'_>| {
+            !o.disabled_kind.is_empty() && o.disabled_kind == me.compatible
+        };
         if let Some(o) = others
             .iter()
+            .filter(|o| !same_kind(o))
             .find(|o| me.regs.iter().any(|m| overlaps(m, &o.reg)))
         {
             return Some(o.name);
@@ -226,7 +258,7 @@ pub fn discover_with(
     }
     let mut memory = List::new();
     let mut cpus: List<Cpu<'_>, MAX_CPUS> = List::new();
-    let (mut psci, mut timer, mut console) = (None, None, None);
+    let (mut psci, mut timer, mut console, mut pm_watchdog) = (None, None, None, None);
     let mut devices = Devices::default();
     walk::walk(&fdt, &mut |ctx| {
         memory::parse_memory(ctx, &mut memory)?;
@@ -249,6 +281,9 @@ pub fn discover_with(
         }
         if timer.is_none() {
             timer = timer::parse(&fdt, ctx, &gic.id)?;
+        }
+        if pm_watchdog.is_none() {
+            pm_watchdog = power::parse(ctx)?;
         }
         if let Some(path) = stdout.as_ref().filter(|p| ctx.path_is(p.base, p.sub)) {
             console = Some(console::parse(&fdt, ctx, &gic.id, path)?);
@@ -297,6 +332,7 @@ pub fn discover_with(
         maintenance_irq: gic.maintenance_irq,
         timer,
         console,
+        pm_watchdog,
         devices,
     };
     for r in reserved.iter().chain(dtb.iter()).chain(initrd.iter()) {
@@ -403,6 +439,14 @@ pub fn find_node(dtb: &[u8], selector: &str) -> Option<NamedNode> {
     })
 }
 
+/// The raw value of property `name` of the node at structure offset
+/// `offset` ([`Device::offset`]), if the node has it.
+pub fn node_prop<'a>(dtb: &'a [u8], offset: usize, name: &str) -> Option<&'a [u8]> {
+    let fdt = Fdt::new(dtb).ok()?;
+    let node = fdt.nodes().find(|n| n.offset() == offset)?;
+    Some(node.prop(name)?.value)
+}
+
 /// The PSCI firmware alone, so that a failed boot can still power off.
 pub fn find_psci(dtb: &[u8]) -> Option<Psci> {
     let fdt = Fdt::new(dtb).ok()?;
@@ -420,7 +464,7 @@ pub fn find_psci(dtb: &[u8]) -> Option<Psci> {
 #[cfg(test)]
 mod tests {
     /// `Platform` is built on the EL2 boot stack: keep it under 20 KiB
-    /// (22,192 bytes, most of it the device list; the boot stack is 128 KiB
+    /// (24,296 bytes, most of it the device list; the boot stack is 128 KiB
     /// and holds it more than once). `--nocapture` prints the size.
     #[test]
     fn platform_fits_a_boot_stack() {

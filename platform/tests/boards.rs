@@ -67,6 +67,7 @@ fn assert_qemu_virt_common(p: &Platform<'_>, dtb_len: u64, hyp_virt: Option<Irq>
         (0..4).map(|i| (i, EnableMethod::Psci)).collect::<Vec<_>>()
     );
     assert_psci_smc(p);
+    assert_eq!(p.pm_watchdog, None);
     assert_eq!(p.maintenance_irq, Some(irq(25, Sense::LevelHigh)));
     assert_timer_with(p, Sense::LevelHigh, hyp_virt);
 
@@ -205,6 +206,20 @@ fn raspberry_pi_4() {
     );
     assert_eq!(p.psci, None);
     assert_timer(&p, Sense::LevelLow);
+    // No PSCI: the board powers off and resets by its PM watchdog, whose
+    // reg is a bus address under /soc (0x7e100000 -> 0xfe100000).
+    let w = p.pm_watchdog.expect("pm watchdog");
+    assert_eq!(
+        (w.node, w.compatible, w.regs),
+        (
+            "watchdog@7e100000",
+            "brcm,bcm2711-pm",
+            Range::new(0xfe10_0000, 0x114)
+        )
+    );
+    // It has no interrupt, so it is no device; its pages hold no device.
+    assert!(p.devices.iter().all(|d| d.name != w.node));
+    assert!((0..p.devices.len()).all(|i| p.page_neighbour(i, |_| true) != Some(w.node)));
 
     // stdout-path = "serial1:115200n8": the mini UART.
     let c = p.console.expect("console");
@@ -268,8 +283,7 @@ fn raspberry_pi_4() {
     assert!(find("hdmi@7ef00700").is_none() && find("hdmi@7ef05700").is_none());
 
     // The mini UART's page also holds the AUX block and its (disabled) SPI
-    // siblings, and the PL011's the disabled uart2..uart5: a guest given
-    // either alone would reach them too.
+    // siblings: a guest given it alone would reach them too.
     let index = |name: &str| p.devices.iter().position(|d| d.name == name).unwrap();
     let mini = index("serial@7e215040");
     let neighbour = p.page_neighbour(mini, |_| false).expect("a neighbour");
@@ -277,10 +291,24 @@ fn raspberry_pi_4() {
         ["aux@7e215000", "spi@7e215080", "spi@7e2150c0"].contains(&neighbour),
         "{neighbour}"
     );
+    // The PL011's page holds only disabled PL011s (uart2..uart5): the
+    // same block, driven by nobody, so it may be given.
+    let (others, _) = p.devices.others();
+    let in_uart0_page: Vec<_> = others
+        .iter()
+        .filter(|o| o.reg.base & !0xfff == 0xfe20_1000)
+        .map(|o| (o.name, o.disabled_kind))
+        .collect();
     assert_eq!(
-        p.page_neighbour(index("serial@7e201000"), |_| false),
-        Some("serial@7e201400")
+        in_uart0_page,
+        [
+            ("serial@7e201400", "arm,pl011"),
+            ("serial@7e201600", "arm,pl011"),
+            ("serial@7e201800", "arm,pl011"),
+            ("serial@7e201a00", "arm,pl011")
+        ]
     );
+    assert_eq!(p.page_neighbour(index("serial@7e201000"), |_| false), None);
     // A device alone in its pages has none: the PCIe controller.
     assert_eq!(p.page_neighbour(index("pcie@7d500000"), |_| false), None);
 }

@@ -682,3 +682,106 @@ fn guest_ram_is_carved_from_the_top_of_a_range_that_holds_it() {
     assert_eq!(p.carve_bottom(4 << 20, 1 << 30), Some(0x1_0000_0000));
     assert_eq!(p.carve_bottom(0x1000_0000, MIB2), None);
 }
+
+/// The power-management watchdog of a board without PSCI firmware, by
+/// either binding: the PM block is the first reg, translated; a disabled
+/// one is not used; one too small for the reset registers is an error.
+#[test]
+fn the_pm_watchdog_is_found_by_either_binding() {
+    let new =
+        "/ { soc { watchdog@7e100000 { compatible = \"brcm,bcm2711-pm\", \"brcm,bcm2835-pm-wdt\"; \
+        reg = <0x7e100000 0x114>, <0x7e00a000 0x24>; reg-names = \"pm\", \"asb\"; }; }; };";
+    let dtb = dts_with("translate", new);
+    let w = ok(&dtb).pm_watchdog.expect("watchdog");
+    assert_eq!(
+        (w.node, w.compatible, w.regs),
+        (
+            "watchdog@7e100000",
+            "brcm,bcm2711-pm",
+            Range::new(0xfe10_0000, 0x114)
+        )
+    );
+    let old = "/ { soc { watchdog@7e100000 { compatible = \"brcm,bcm2835-pm-wdt\"; reg = <0x7e100000 0x28>; }; }; };";
+    let dtb = dts_with("translate", old);
+    let w = ok(&dtb).pm_watchdog.expect("watchdog");
+    assert_eq!(
+        (w.compatible, w.regs),
+        ("brcm,bcm2835-pm-wdt", Range::new(0xfe10_0000, 0x28))
+    );
+    // No interrupts: not a device, so never in the device list.
+    assert!(ok(&dtb).devices.iter().all(|d| d.name != w.node));
+
+    let off = "/ { soc { watchdog@7e100000 { compatible = \"brcm,bcm2835-pm\"; reg = <0x7e100000 0x114>; status = \"disabled\"; }; }; };";
+    assert_eq!(ok(&dts_with("translate", off)).pm_watchdog, None);
+    assert_eq!(ok(&dts("translate")).pm_watchdog, None);
+
+    let small = "/ { soc { watchdog@7e100000 { compatible = \"brcm,bcm2835-pm\"; reg = <0x7e100000 0x24>; }; }; };";
+    let dtb = dts_with("translate", small);
+    let (e, msg) = err(&dtb);
+    assert!(
+        matches!(
+            e,
+            Error::BadProperty {
+                node: "watchdog@7e100000",
+                prop: "reg",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(msg.contains("PM_WDOG"), "{msg}");
+}
+
+/// A watchdog node with an interrupt on the GIC is a device, but the
+/// hypervisor keeps it, as it keeps its console.
+#[test]
+fn the_pm_watchdog_and_the_console_are_kept() {
+    let wdt = "/ { soc { watchdog@7e100000 { compatible = \"brcm,bcm2835-pm\"; reg = <0x7e100000 0x114>; interrupts = <0 60 4>; }; }; };";
+    let dtb = dts_with("translate", wdt);
+    let p = ok(&dtb);
+    let index = |name: &str| p.devices.iter().position(|d| d.name == name).unwrap();
+    assert_eq!(
+        p.kept(index("watchdog@7e100000")),
+        Some(platform::Kept::PowerController)
+    );
+    assert_eq!(
+        p.kept(index("serial@7e201000")),
+        Some(platform::Kept::Console)
+    );
+    assert_eq!(p.kept(index("mmc@1,100")), None);
+    assert_eq!(p.kept(p.devices.len()), None);
+}
+
+/// A disabled node in a device's page keeps the device from a guest,
+/// unless it is another instance of the device's own kind (same first
+/// compatible), as the Raspberry Pi 4's uart2..uart5 beside uart0.
+#[test]
+fn only_disabled_instances_of_the_same_kind_may_share_a_page() {
+    let sibling = |compatible: &str, status: &str| {
+        format!("/ {{ soc {{ serial@7e201400 {{ compatible = {compatible}; reg = <0x7e201400 0x200>; interrupts = <0 121 4>; status = \"{status}\"; }}; }}; }};")
+    };
+    let uart0 = |dtb: &[u8]| {
+        let p = platform::discover_at(dtb, None).unwrap();
+        let i = p
+            .devices
+            .iter()
+            .position(|d| d.name == "serial@7e201000")
+            .unwrap();
+        p.page_neighbour(i, |_| false).map(str::to_string)
+    };
+    let same = dts_with(
+        "translate",
+        &sibling("\"arm,pl011\", \"arm,primecell\"", "disabled"),
+    );
+    assert_eq!(uart0(&same), None);
+    let other = dts_with("translate", &sibling("\"acme,dma\"", "disabled"));
+    assert_eq!(uart0(&other).as_deref(), Some("serial@7e201400"));
+    // Available, it is a device of its own: given only if asked for too.
+    let on = dts_with("translate", &sibling("\"arm,pl011\"", "okay"));
+    assert_eq!(uart0(&on).as_deref(), Some("serial@7e201400"));
+    let secondary = dts_with(
+        "translate",
+        &sibling("\"arm,primecell\", \"arm,pl011\"", "disabled"),
+    );
+    assert_eq!(uart0(&secondary).as_deref(), Some("serial@7e201400"));
+}

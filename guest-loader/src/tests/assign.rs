@@ -71,7 +71,7 @@ const KINDS: [&str; 2] = ["arm,pl031", "virtio,mmio"];
 fn the_guests_console_comes_first_then_the_assigned_kinds_in_tree_order() {
     let blob = dtc(HOST);
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    let a = Assignment::choose(&p, &blob, &KINDS, 64).unwrap();
     assert!(a.has_console);
     let names: Vec<&str> = a.guest_devices().iter().map(|d| d.name).collect();
     assert_eq!(
@@ -108,7 +108,7 @@ fn the_guests_console_comes_first_then_the_assigned_kinds_in_tree_order() {
 fn each_spi_takes_the_next_input_and_keeps_its_trigger() {
     let blob = dtc(HOST);
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    let a = Assignment::choose(&p, &blob, &KINDS, 64).unwrap();
     let line = |intid, trigger| InputLine { intid, trigger };
     // SPI n is INTID 32 + n; the PPI on the second transport is not a
     // device's to give and takes no input.
@@ -150,7 +150,7 @@ fn each_spi_takes_the_next_input_and_keeps_its_trigger() {
 fn inputs_stop_at_the_limit_and_the_devices_stay() {
     let blob = dtc(HOST);
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 2).unwrap();
+    let a = Assignment::choose(&p, &blob, &KINDS, 2).unwrap();
     assert_eq!(a.inputs.len(), 2);
     assert_eq!(a.len(), 5);
     let devices = a.guest_devices();
@@ -177,19 +177,19 @@ fn the_hypervisors_console_is_never_given() {
         "uart@9000000 { compatible = \"acme,other\"",
     ));
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    let a = Assignment::choose(&p, &blob, &KINDS, 64).unwrap();
     assert!(!a.has_console);
     assert_eq!(a.len(), 4);
     assert_eq!(a.inputs[0].intid, 48);
     assert!(a.pages().iter().all(|&p| p != 0x904_0000));
-    assert!(Assignment::choose(&p, &[], 64).unwrap().is_empty());
+    assert!(Assignment::choose(&p, &blob, &[], 64).unwrap().is_empty());
     // Nor is a device in its page.
     let blob = dtc(&HOST.replace(
         "\tuart@9000000 {",
         "\trtc@9040800 { compatible = \"arm,pl031\"; reg = <0x9040800 0x100>; interrupts = <0 9 4>; };\n\tuart@9000000 {",
     ));
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    let a = Assignment::choose(&p, &blob, &KINDS, 64).unwrap();
     assert!(a.guest_devices().iter().all(|d| d.name != "rtc@9040800"));
     assert_eq!(a.shared_pages.len(), 1);
     assert_eq!(a.shared_pages[0].device, "rtc@9040800");
@@ -200,7 +200,7 @@ fn the_hypervisors_console_is_never_given() {
 fn without_a_hypervisor_console_the_first_uart_is_the_guests() {
     let blob = dtc(&HOST.replace("stdout-path = \"/uart@9040000\";", ""));
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    let a = Assignment::choose(&p, &blob, &KINDS, 64).unwrap();
     assert!(a.has_console);
     assert_eq!(a.guest_devices()[0].name, "uart@9040000");
     assert_eq!(
@@ -224,13 +224,13 @@ fn names_up_to_name_max_bytes() {
     let name = |len: usize| std::format!("rtc@{}", "9".repeat(len - 4));
     let blob = host_with_rtc(&name(NAME_MAX), "arm,primecell");
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    let a = Assignment::choose(&p, &blob, &KINDS, 64).unwrap();
     assert!(a.guest_devices().iter().any(|d| d.name == name(NAME_MAX)));
 
     let long = name(NAME_MAX + 1);
     let blob = host_with_rtc(&long, "arm,primecell");
     let p = platform::discover_at(&blob, None).unwrap();
-    let e = Assignment::choose(&p, &KINDS, 64).unwrap_err();
+    let e = Assignment::choose(&p, &blob, &KINDS, 64).unwrap_err();
     assert_eq!(
         e,
         AssignError::NameTooLong {
@@ -250,7 +250,7 @@ fn compatibles_up_to_compatible_max_bytes() {
     let second = |total: usize| "x".repeat(total - 11);
     let blob = host_with_rtc("rtc@9010000", &second(COMPATIBLE_MAX));
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    let a = Assignment::choose(&p, &blob, &KINDS, 64).unwrap();
     let rtc = a
         .guest_devices()
         .into_iter()
@@ -259,7 +259,7 @@ fn compatibles_up_to_compatible_max_bytes() {
 
     let blob = host_with_rtc("rtc@9010000", &second(COMPATIBLE_MAX + 1));
     let p = platform::discover_at(&blob, None).unwrap();
-    let e = Assignment::choose(&p, &KINDS, 64).unwrap_err();
+    let e = Assignment::choose(&p, &blob, &KINDS, 64).unwrap_err();
     assert_eq!(
         e,
         AssignError::CompatibleTooLong {
@@ -282,7 +282,7 @@ fn a_device_sharing_a_page_with_one_not_given_is_refused_by_name() {
 	uart@9000000 {"#;
     let blob = dtc(&HOST.replace("\tuart@9000000 {", extra));
     let p = platform::discover_at(&blob, None).unwrap();
-    let a = Assignment::choose(&p, &KINDS, 64).unwrap();
+    let a = Assignment::choose(&p, &blob, &KINDS, 64).unwrap();
     assert_eq!(
         a.shared_pages,
         [
@@ -322,7 +322,7 @@ fn named<'a>(
             node: platform::find_node(blob, selector),
         })
         .collect();
-    Assignment::choose_named(p, &named, max)
+    Assignment::choose_named(p, blob, &named, max)
 }
 
 #[test]
@@ -396,4 +396,76 @@ fn a_device_list_gives_exactly_the_devices_it_names() {
     // Given together, they share the page.
     let a = named(&blob, &p, &["/rtc@9030400", "gpio"], 64).unwrap();
     assert_eq!(a.len(), 3);
+}
+
+/// The power-management watchdog the hypervisor powers the board off
+/// with is never given: named, it is refused in one line, whether it is
+/// a device (an interrupt on the GIC) or not; by kind it is left out; and
+/// a device in one of its pages is refused too.
+#[test]
+fn the_power_controller_is_never_given() {
+    let wdt = |irq: &str| {
+        HOST.replace(
+            "\tuart@9000000 {",
+            &std::format!("\twatchdog@9100000 {{ compatible = \"brcm,bcm2835-pm\"; reg = <0x9100000 0x114>;{irq} }};\n\tuart@9000000 {{"),
+        )
+    };
+    let blob = dtc(&wdt(" interrupts = <0 20 4>;"));
+    let p = platform::discover_at(&blob, None).unwrap();
+    assert!(p.pm_watchdog.is_some());
+    let e = named(&blob, &p, &["/watchdog@9100000"], 64).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "guest bundle: device /watchdog@9100000: it is the board's power-management watchdog, with which the hypervisor powers off and resets, and is never given"
+    );
+    let a = Assignment::choose(&p, &blob, &["brcm,bcm2835-pm"], 64).unwrap();
+    assert!(a
+        .guest_devices()
+        .iter()
+        .all(|d| d.name != "watchdog@9100000"));
+    assert!(a.pages().iter().all(|&pg| pg != 0x910_0000));
+
+    // Without an interrupt it is no device at all.
+    let source = wdt("").replace(
+        "\tuart@9000000 {",
+        "\trtc@9100800 { compatible = \"acme,rtc\"; reg = <0x9100800 0x100>; interrupts = <0 21 4>; };\n\tuart@9000000 {",
+    );
+    let blob = dtc(&source);
+    let p = platform::discover_at(&blob, None).unwrap();
+    let e = named(&blob, &p, &["/watchdog@9100000"], 64).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AssignError::Named {
+                why: crate::assign::NamedRefusal::NotOnGic,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = named(&blob, &p, &["/rtc@9100800"], 64).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "guest bundle: device /rtc@9100800: a page of its registers holds watchdog@9100000's, which the guest is not given: give both or neither"
+    );
+}
+
+/// A device whose clock rate the tree does not give: left out of the
+/// default set with the reason, refused in one line when a list names it.
+#[test]
+fn a_device_whose_clock_rate_is_unknown_is_not_given() {
+    let blob = dtc(&HOST.replace(
+        "rtc@9010000 { compatible = \"arm,pl031\", \"arm,primecell\";",
+        "cm: cm { compatible = \"vendor,cm\"; #clock-cells = <1>; };\n\trtc@9010000 { compatible = \"arm,pl031\", \"arm,primecell\"; clocks = <&cm 2>; clock-names = \"rtcclk\";",
+    ));
+    let p = platform::discover_at(&blob, None).unwrap();
+    let a = Assignment::choose(&p, &blob, &KINDS, 64).unwrap();
+    assert!(a.guest_devices().iter().all(|d| d.name != "rtc@9010000"));
+    assert_eq!(a.no_clock.len(), 1);
+    assert_eq!(a.no_clock[0].0, "rtc@9010000");
+    let e = named(&blob, &p, &["/rtc@9010000"], 64).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "guest bundle: device /rtc@9010000: the rate of its clock 0 (from cm, vendor,cm clock 2) is not in the host device tree, so the guest cannot be given a clock of that rate"
+    );
 }

@@ -78,6 +78,8 @@ fn rvid_inputs_in_range_and_unshared() {
         DEVICES[0],
         GuestDevice {
             irqs: &[(2, true), (0, false)],
+            clocks: &[],
+            props: &[],
             ..DEVICES[2]
         },
     ];
@@ -91,6 +93,8 @@ fn rvid_inputs_in_range_and_unshared() {
     // Within one device too.
     let twice = [GuestDevice {
         irqs: &[(7, true), (7, true)],
+        clocks: &[],
+        props: &[],
         ..DEVICES[2]
     }];
     let mut d = qemu_desc(&twice);

@@ -19,24 +19,32 @@ pub(super) const DEVICES: [GuestDevice<'static>; 4] = [
         compatible: b"arm,pl011\0arm,primecell\0",
         regs: &[(0x900_0000, 0x1000)],
         irqs: &[(0, false)],
+        clocks: &[],
+        props: &[],
     },
     GuestDevice {
         name: "pl031@9010000",
         compatible: b"arm,pl031\0arm,primecell\0",
         regs: &[(0x901_0000, 0x1000)],
         irqs: &[(1, false)],
+        clocks: &[],
+        props: &[],
     },
     GuestDevice {
         name: "virtio_mmio@a000400",
         compatible: b"virtio,mmio\0",
         regs: &[(0xa00_0400, 0x200)],
         irqs: &[(4, true)],
+        clocks: &[],
+        props: &[],
     },
     GuestDevice {
         name: "virtio_mmio@a000600",
         compatible: b"virtio,mmio\0",
         regs: &[(0xa00_0600, 0x200)],
         irqs: &[(5, true)],
+        clocks: &[],
+        props: &[],
     },
 ];
 
@@ -323,6 +331,8 @@ fn what_is_left_out_when_absent() {
             compatible: b"arm,pl061\0arm,primecell\0",
             regs: &[(0x903_0000, 0x1000)],
             irqs: &[(3, false)],
+            clocks: &[],
+            props: &[],
         },
         // Not a PrimeCell, no interrupts, two reg ranges.
         GuestDevice {
@@ -330,6 +340,8 @@ fn what_is_left_out_when_absent() {
             compatible: b"cfi-flash\0",
             regs: &[(0, 0x400_0000), (0x400_0000, 0x400_0000)],
             irqs: &[],
+            clocks: &[],
+            props: &[],
         },
     ];
     let mut desc = qemu_desc(&bare);
@@ -394,6 +406,8 @@ fn largest_guest_fits_its_region() {
             compatible: b"virtio,mmio\0",
             regs: &regs[n],
             irqs: &irqs[n],
+            clocks: &[],
+            props: &[],
         });
     }
     let mut desc = qemu_desc(&devices);
@@ -457,6 +471,8 @@ fn largest_tree_the_limits_allow_is_small() {
             compatible: &compatible,
             regs: &regs[n * per_device..(n + 1) * per_device],
             irqs: irqs.get(n..n + 1).unwrap_or(&[]),
+            clocks: &[],
+            props: &[],
         })
         .collect();
     let bootargs = "x".repeat(BOOTARGS_MAX);
@@ -470,4 +486,67 @@ fn largest_tree_the_limits_allow_is_small() {
         fdt::Fdt::new(&blob).unwrap().chosen().bootargs(),
         Some(&bootargs[..])
     );
+}
+
+/// Host clocks become fixed clocks of their rates (one node per rate, the
+/// APB clock's rate and an unrated clock on `apb-pclk`), with the host's
+/// names; copied properties come through byte for byte.
+#[test]
+fn device_clocks_get_fixed_clocks_of_their_rates() {
+    use crate::desc::GuestClock;
+    const UART: [GuestClock<'static>; 2] = [
+        GuestClock {
+            name: Some("uartclk"),
+            hz: 48_000_000,
+        },
+        GuestClock {
+            name: Some("apb_pclk"),
+            hz: 0,
+        },
+    ];
+    const MMC: [GuestClock<'static>; 1] = [GuestClock {
+        name: None,
+        hz: 100_000_000,
+    }];
+    let periphid = [0u8, 0x34, 0x10, 0x11];
+    let props = [("arm,primecell-periphid", &periphid[..])];
+    let devs = [
+        GuestDevice {
+            name: "serial@7e201000",
+            clocks: &UART,
+            props: &props,
+            ..DEVICES[0]
+        },
+        GuestDevice {
+            name: "mmc@7e300000",
+            compatible: b"brcm,bcm2835-sdhci\0",
+            clocks: &MMC,
+            ..DEVICES[2]
+        },
+    ];
+    let dtb = guest_dt(&qemu_desc(&devs));
+    let (_, warnings) = decompile(&dtb);
+    assert_eq!(warnings, "");
+    let fdt = fdt::Fdt::new(&dtb).unwrap();
+    let uart = phandle(&fdt, "/clk-48000000");
+    let mmc = phandle(&fdt, "/clk-100000000");
+    assert_eq!((uart, mmc), (4, 5), "ascending rates from phandle 4");
+    assert_props(
+        &fdt,
+        "/clk-48000000",
+        &[
+            ("compatible", s("fixed-clock")),
+            ("#clock-cells", c(&[0])),
+            ("clock-frequency", c(&[48_000_000])),
+            ("phandle", c(&[4])),
+        ],
+    );
+    let node = fdt.find_node("/serial@7e201000").unwrap();
+    let prop = |n: &str| node.property(n).unwrap().value.to_vec();
+    assert_eq!(prop("clocks"), c(&[4, phandle(&fdt, "/apb-pclk")]));
+    assert_eq!(prop("clock-names"), strs(&["uartclk", "apb_pclk"]));
+    assert_eq!(prop("arm,primecell-periphid"), periphid.to_vec());
+    let node = fdt.find_node("/mmc@7e300000").unwrap();
+    assert_eq!(node.property("clocks").unwrap().value, c(&[5]));
+    assert!(node.property("clock-names").is_none());
 }

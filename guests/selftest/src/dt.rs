@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! Reading the guest device tree (what the hypervisor's guest loader wrote)
 //! into [`GuestInfo`]: RAM, the vCPUs' MPIDRs, the console, the timer's rVIC
-//! INTIDs and the rVID inputs of the PL011 and PL031. Nodes are found by
-//! `compatible`, never by name. What only one check needs is optional, so
+//! INTIDs, the console (stdout-path) node, every device's rVID inputs and
+//! those of the PL011 and PL031. Nodes are found by `compatible` (the
+//! console by `stdout-path`), never by name. What only one check needs is optional, so
 //! that a flaw there fails that check and not the whole run.
 //!
 //! Paths are resolved by walking every node: the fdt crate's own path
@@ -29,6 +30,39 @@ pub struct Device {
     pub irq: Option<(u32, u32)>,
 }
 
+/// The UARTs the hypervisor can give a guest as its console (as the
+/// `platform` crate knows them).
+pub const UART_COMPATIBLES: [&str; 6] = [
+    "arm,pl011",
+    "ns16550a",
+    "ns16550",
+    "snps,dw-apb-uart",
+    "brcm,bcm2835-aux-uart",
+    "amlogic,meson-gx-uart",
+];
+
+/// The node `stdout-path` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Console {
+    /// Its `compatible` names a UART of [`UART_COMPATIBLES`].
+    pub is_uart: bool,
+    /// It is a PL011 (the console driver here writes only that).
+    pub is_pl011: bool,
+    pub device: Device,
+}
+
+/// The device nodes whose interrupts go to the rVID, and their inputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Inputs {
+    /// Nodes with at least one interrupt on the rVID.
+    pub devices: usize,
+    /// Their interrupt entries on the rVID, all together.
+    pub inputs: usize,
+    /// The first input that is listed twice or lies outside 0..inputs (the
+    /// hypervisor numbers them from 0, one per line), if any.
+    pub misnumbered: Option<u32>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GuestInfo {
     pub ram_base: u64,
@@ -39,6 +73,9 @@ pub struct GuestInfo {
     pub cpus_in_dt: usize,
     /// Base of the stdout-path device (else of the PL011).
     pub console: u64,
+    /// The stdout-path node, if it resolves to a node with `reg`.
+    pub stdout: Option<Console>,
+    pub inputs: Inputs,
     pub uart: Option<Device>,
     pub rtc: Option<Device>,
     /// The virtual timer's (INTID, flags): the third `interrupts` entry of
@@ -183,6 +220,8 @@ pub fn parse_machine(dtb: &[u8]) -> Result<GuestInfo, &'static str> {
         ncpus: 0,
         cpus_in_dt: 0,
         console: 0,
+        stdout: None,
+        inputs: Inputs::default(),
         uart: None,
         rtc: None,
         vtimer: None,
@@ -230,14 +269,65 @@ pub fn parse_machine(dtb: &[u8]) -> Result<GuestInfo, &'static str> {
         .unwrap_or("");
     (info.burst_calls, info.burst_seed) = burst_options(bootargs);
 
+    info.inputs = inputs(&fdt, rvid);
     let stdout = named(&fdt, "chosen")
         .and_then(|c| c.property("stdout-path")?.as_str())
-        .and_then(|path| resolve(&fdt, path))
-        .and_then(reg_base);
-    info.console = stdout
+        .and_then(|path| resolve(&fdt, path));
+    info.stdout = stdout.and_then(|n| {
+        let compatible = |list: &[&str]| {
+            n.compatible()
+                .is_some_and(|c| c.all().any(|c| list.contains(&c)))
+        };
+        Some(Console {
+            is_uart: compatible(&UART_COMPATIBLES),
+            is_pl011: compatible(&["arm,pl011"]),
+            device: Device {
+                base: reg_base(n)?,
+                irq: interrupt(&fdt, n, rvid, 0),
+            },
+        })
+    });
+    info.console = info
+        .stdout
+        .map(|c| c.device.base)
         .or(info.uart.map(|u| u.base))
         .ok_or("no stdout-path device and no PL011")?;
     Ok(info)
+}
+
+/// Every node's interrupts on the rVID (`rvid`, its phandle), counted,
+/// and whether they are numbered 0..n, each once.
+fn inputs(fdt: &Fdt, rvid: u32) -> Inputs {
+    let mut seen = [false; 1024];
+    let mut found = Inputs::default();
+    let mut listed = 0usize;
+    for node in fdt.all_nodes() {
+        let Some(spec) = node.property("interrupts").map(|p| p.value) else {
+            continue;
+        };
+        if interrupt(fdt, node, rvid, 0).is_none() {
+            continue;
+        }
+        found.devices += 1;
+        for entry in 0..spec.len() / 8 {
+            let Some(input) = cell(spec, 2 * entry) else {
+                continue;
+            };
+            listed += 1;
+            let slot = seen.get_mut(input as usize);
+            match slot {
+                Some(s) if !*s => *s = true,
+                _ => {
+                    found.misnumbered.get_or_insert(input);
+                }
+            }
+        }
+    }
+    found.inputs = listed;
+    if found.misnumbered.is_none() {
+        found.misnumbered = (listed..seen.len()).find(|&i| seen[i]).map(|i| i as u32);
+    }
+    found
 }
 
 /// `selftest.calls=N` and `selftest.seed=S` (decimal or 0x hex) from
@@ -411,6 +501,48 @@ mod tests {
         assert_eq!(info.rtc.unwrap().irq, Some((1, LEVEL_HIGH)));
         assert_eq!(info.vtimer, Some((27, LEVEL_HIGH)));
         assert!(info.psci_hvc);
+    }
+
+    #[test]
+    fn the_console_and_every_rvid_input_are_read() {
+        let info = parse(&guest_tree(1, "/pl011@9000000", |_| {})).unwrap();
+        let c = info.stdout.unwrap();
+        assert!(c.is_uart && c.is_pl011);
+        assert_eq!(c.device.irq, Some((0, LEVEL_HIGH)));
+        let want = Inputs {
+            devices: 2,
+            inputs: 2,
+            misnumbered: None,
+        };
+        assert_eq!(info.inputs, want);
+        // A mini UART console is a UART, not a PL011; a third device
+        // repeating input 1, or skipping to 3, is misnumbered.
+        let mini = |input: u32| {
+            move |w: &mut Writer| {
+                w.begin("serial@7e215040")
+                    .str("compatible", "brcm,bcm2835-aux-uart")
+                    .cells("reg", &[0, 0xfe21_5040, 0, 0x40])
+                    .cells("interrupt-parent", &[2])
+                    .cells("interrupts", &[input, 4])
+                    .end();
+            }
+        };
+        let info = parse(&guest_tree(1, "/serial@7e215040", mini(2))).unwrap();
+        let c = info.stdout.unwrap();
+        assert!(c.is_uart && !c.is_pl011);
+        assert_eq!(info.inputs.inputs, 3);
+        assert_eq!(info.inputs.misnumbered, None);
+        let info = parse(&guest_tree(1, "/serial@7e215040", mini(1))).unwrap();
+        assert_eq!(info.inputs.misnumbered, Some(1));
+        let info = parse(&guest_tree(1, "/serial@7e215040", mini(3))).unwrap();
+        assert_eq!(info.inputs.misnumbered, Some(3));
+        // A stdout-path node of another kind is no UART.
+        let rtc = parse(&guest_tree(1, "/pl031@9010000", |_| {})).unwrap();
+        assert!(!rtc.stdout.unwrap().is_uart);
+        assert_eq!(
+            parse(&guest_tree(1, "/nowhere", |_| {})).unwrap().stdout,
+            None
+        );
     }
 
     #[test]

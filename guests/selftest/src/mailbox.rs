@@ -70,6 +70,11 @@ pub fn post_model(cpu: usize, seed: u64, count: u64) {
     post_as(cpu, BURST, 0, [seed, count, 1]);
 }
 
+/// Ask vCPU `cpu` to run [`checks::timer::fires_after_burst`].
+pub fn post_timer(cpu: usize) {
+    post_as(cpu, BURST, 0, [0, 0, 2]);
+}
+
 /// The answer of vCPU `cpu` to what was posted, within `us` microseconds.
 pub fn wait(cpu: usize, us: u64) -> Option<Call> {
     let s = &SLOTS[cpu];
@@ -143,6 +148,8 @@ pub fn serve(cpu: usize, at_boot: [u64; EL1_REGS], set: [u64; EL1_REGS]) -> ! {
             arch::hvc(s.fid.load(Relaxed), args).ret
         } else if args[2] == 1 {
             checks::burst::model(args[0], args[1])
+        } else if args[2] == 2 {
+            [checks::timer::fires_after_burst(), 0, 0, 0]
         } else {
             checks::burst::calls(args[0], args[1]);
             [0; 4]

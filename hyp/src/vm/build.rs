@@ -28,8 +28,16 @@ use crate::arch::{cache, virt};
 use crate::board::Board;
 
 /// The devices a guest is given, besides its console (a UART that is not
-/// the hypervisor's), when its bundle has no device list: these kinds.
-const ASSIGNED: [&str; 2] = ["arm,pl031", "virtio,mmio"];
+/// the hypervisor's), when its bundle has no device list: these kinds,
+/// each board's own. QEMU virt: the RTC and the virtio-mmio transports.
+/// Raspberry Pi 4 B: the Arasan SDHCI (`mmc@7e300000`, the controller
+/// QEMU's raspi4b puts its SD card on; on a board it is the Wi-Fi chip's,
+/// and the SD slot is EMMC2, which shares its interrupt and so is given
+/// only by a device list naming it instead). Not the GPIO block: it sets
+/// every pin's function, the hypervisor's console pins (the mini UART's
+/// GPIO 14/15) included, so a guest given it could take the hypervisor's
+/// console off the header; a bundle may still name it.
+const ASSIGNED: [&str; 3] = ["arm,pl031", "virtio,mmio", "brcm,bcm2835-sdhci"];
 
 /// Why the VM cannot be made: one line, which `main` logs before it
 /// powers the board off.
@@ -109,7 +117,7 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
     // under 128 KiB on the 2 MiB heap (a guest-loader test builds the
     // largest).
     let assigned = match bundle.devices {
-        None => Assignment::choose(p, &ASSIGNED, U as usize),
+        None => Assignment::choose(p, board.dtb, &ASSIGNED, U as usize),
         Some(_) => {
             let named: Vec<Named> = bundle
                 .named_devices()
@@ -118,7 +126,7 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
                     node: platform::find_node(board.dtb, selector),
                 })
                 .collect();
-            Assignment::choose_named(p, &named, U as usize)
+            Assignment::choose_named(p, board.dtb, &named, U as usize)
         }
     }
     .map_err(Error::Assign)?;
@@ -127,6 +135,18 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
             "{}: not given to the guest: a page of its registers also holds {}'s",
             s.device,
             s.neighbour
+        );
+    }
+    for (device, e) in &assigned.no_clock {
+        log::warn!("{device}: not given to the guest: {e}");
+    }
+    for c in &assigned.firmware_clocks {
+        log::info!(
+            "{}: clock {} is {} Hz: {}",
+            c.device,
+            c.name.unwrap_or("(unnamed)"),
+            c.hz,
+            c.why
         );
     }
     for r in &assigned.refused {

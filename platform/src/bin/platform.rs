@@ -29,7 +29,8 @@ fn main() -> std::process::ExitCode {
 #[cfg(not(target_os = "none"))]
 mod host {
     use platform::{
-        Conduit, ConsoleKind, EnableMethod, GicInfo, Irq, Platform, PsciVersion, Ram, Range, Sense,
+        Conduit, ConsoleKind, EnableMethod, GicInfo, Irq, Kept, Platform, PsciVersion, Ram, Range,
+        Sense,
     };
     use std::process::ExitCode;
 
@@ -203,6 +204,24 @@ mod host {
             line("console.irq", opt(&c.irq, irq));
             line("console.options", c.options.to_string());
         }
+        // Where there is PSCI the hypervisor powers off through it; the
+        // watchdog is what it uses otherwise, and is never a guest's.
+        line(
+            "power-off",
+            match (&p.psci, &p.pm_watchdog) {
+                (Some(_), _) => "psci".to_string(),
+                (None, Some(w)) => format!(
+                    "pm-watchdog {} {} {} (the hypervisor's: never given)",
+                    w.compatible,
+                    w.node,
+                    range(&w.regs)
+                ),
+                (None, None) => {
+                    "none: a guest's SYSTEM_OFF/RESET stops every CPU, the board keeps running"
+                        .to_string()
+                }
+            },
+        );
         if p.memory.is_empty() {
             line(
                 "memory",
@@ -237,10 +256,12 @@ mod host {
             let shared = p
                 .page_neighbour(i, |_| false)
                 .map_or(String::new(), |n| format!(" (shares a page with {n})"));
-            let shared = if p.is_console(i) {
-                format!(" (the hypervisor's console: never given){shared}")
-            } else {
-                shared
+            let shared = match p.kept(i) {
+                Some(Kept::Console) => format!(" (the hypervisor's console: never given){shared}"),
+                Some(Kept::PowerController) => {
+                    format!(" (the hypervisor's power controller: never given){shared}")
+                }
+                None => shared,
             };
             line(
                 &format!("device{i}"),

@@ -34,12 +34,15 @@
 #include <asm/cputype.h>
 #include <asm/exception.h>
 #include <asm/smp.h>
+#include <asm/sysreg.h>
 
 /*
  * IPIs allocated on trusted INTIDs 0..RVIC_NR_IPI-1: arm64 in 6.1 uses
  * seven (NR_IPI); like the GIC drivers we offer eight.
  */
 #define RVIC_NR_IPI		8
+/* ISR_EL1.I: the (virtual) IRQ line is asserted */
+#define RVIC_ISR_EL1_I		BIT(7)
 
 /* An untrusted INTID's route, as this driver last set it */
 struct rvic_route {
@@ -401,7 +404,11 @@ static const struct irq_domain_ops rvic_domain_ops = {
 
 /*
  * ACKNOWLEDGE returns one pending, unmasked INTID and leaves it masked and
- * not pending; the chip's EOI unmasks it. Loop until nothing is left.
+ * not pending; the chip's EOI unmasks it. Loop until nothing is left. The
+ * ABI's notification rule makes the virtual IRQ line exact whenever the
+ * vCPU enters the guest, so after each interrupt ISR_EL1.I tells whether
+ * another is deliverable: a clear bit ends the loop without a last
+ * ACKNOWLEDGE (one EL2 entry fewer per interrupt).
  */
 static void __exception_irq_entry rvic_handle_irq(struct pt_regs *regs)
 {
@@ -424,6 +431,8 @@ static void __exception_irq_entry rvic_handle_irq(struct pt_regs *regs)
 			pr_warn_ratelimited("INTID %lu has no handler; left masked\n",
 					    res.a1);
 		}
+		if (!(read_sysreg(isr_el1) & RVIC_ISR_EL1_I))
+			return;
 	}
 }
 

@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * IPI storm: every online CPU at once makes synchronous cross-CPU calls to
- * the others, one at a time round robin and every fourth call to all of
- * them, and every call is counted where it was made and where it ran.
+ * IPI storm: every online CPU at once makes cross-CPU calls to the others,
+ * one at a time round robin and every fourth round to all of them, and
+ * every call is counted where it was made and where it ran.
  *
- * Writing N to /sys/module/ipi_storm/parameters/run makes N calls from
- * each online CPU (CPU hotplug is held off meanwhile) and returns when all
- * are done: 0 if every call sent was handled exactly once, -EIO if not. A
- * lost IPI leaves its caller waiting, so the write never returns. Reading
- * the parameter gives the last result: "cpus C rounds N sent S handled H
- * ok" (or "LOST").
+ * The caller does not spin for its call: it queues it asynchronously and
+ * sleeps until the handler completes it, so each call is normally two
+ * IPIs (the call, and the wake-up of the caller's CPU from idle), and a
+ * CPU that waits gives its time to the others.
  *
- * A test of the interrupt path under a guest: each call is an IPI unless
- * the target already has calls queued, so the calls outnumber the IPIs.
+ * Writing N to /sys/module/ipi_storm/parameters/run makes N rounds of
+ * calls from each online CPU (CPU hotplug is held off meanwhile) and
+ * returns when all are done: 0 if every call sent was handled exactly
+ * once, -EIO if not. A lost IPI leaves its caller waiting, so the write
+ * never returns. Reading the parameter gives the last result: "cpus C
+ * rounds N sent S handled H ok" (or "LOST").
+ *
+ * A test of the interrupt path under a guest: it counts calls, not IPIs;
+ * the IPIs are what the hypervisor counts (rVIC SIGNALs).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -29,6 +34,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/sysfs.h>
 
@@ -42,9 +48,38 @@ static DEFINE_MUTEX(storm_lock);
 static unsigned long storm_rounds;
 static char storm_result[128] = "not run";
 
+/* One call from one CPU to one other; a CPU has one per target. */
+struct storm_call {
+	call_single_data_t csd;
+	struct completion done;
+	bool queued;
+};
+
 static void storm_handler(void *info)
 {
+	struct storm_call *call = info;
+
 	this_cpu_inc(storm_handled);
+	/* An asynchronous csd is free again before its handler runs. */
+	complete(&call->done);
+}
+
+static atomic_t storm_failed;
+
+/* Queues @call on @cpu; 1 if queued (its csd is free: it always is). */
+static int storm_send(struct storm_call *call, unsigned int cpu)
+{
+	reinit_completion(&call->done);
+	call->queued = !smp_call_function_single_async(cpu, &call->csd);
+	if (!call->queued)
+		atomic_inc(&storm_failed);
+	return call->queued;
+}
+
+static void storm_wait(struct storm_call *call)
+{
+	if (call->queued)
+		wait_for_completion(&call->done);
 }
 
 /* The next online CPU after @cpu other than @self, or @self if none. */
@@ -66,23 +101,35 @@ static int storm_thread(void *arg)
 {
 	unsigned int self = raw_smp_processor_id();
 	unsigned int others = num_online_cpus() - 1;
-	unsigned int target = self;
+	unsigned int target = self, cpu;
 	unsigned long i, sent = 0;
+	struct storm_call *calls;
 
-	for (i = 0; i < storm_rounds && others; i++) {
+	calls = kcalloc(nr_cpu_ids, sizeof(*calls), GFP_KERNEL);
+	for_each_online_cpu(cpu) {
+		if (!calls)
+			break;
+		INIT_CSD(&calls[cpu].csd, storm_handler, &calls[cpu]);
+		init_completion(&calls[cpu].done);
+	}
+	for (i = 0; i < storm_rounds && others && calls; i++) {
 		if (i % 4 == 3) {
-			preempt_disable();
-			smp_call_function_many(cpu_online_mask, storm_handler,
-					       NULL, true);
-			preempt_enable();
-			sent += others;
+			for_each_online_cpu(cpu)
+				if (cpu != self)
+					sent += storm_send(&calls[cpu], cpu);
+			for_each_online_cpu(cpu)
+				if (cpu != self)
+					storm_wait(&calls[cpu]);
 		} else {
 			target = storm_next(target, self);
-			smp_call_function_single(target, storm_handler, NULL, 1);
-			sent++;
+			sent += storm_send(&calls[target], target);
+			storm_wait(&calls[target]);
 		}
 		cond_resched();
 	}
+	if (!calls)
+		atomic_inc(&storm_failed);
+	kfree(calls);
 	atomic_long_add(sent, &storm_sent);
 	if (atomic_dec_and_test(&storm_left))
 		complete(&storm_done);
@@ -109,6 +156,7 @@ static int storm_run(const char *val, const struct kernel_param *kp)
 	for_each_possible_cpu(cpu)
 		per_cpu(storm_handled, cpu) = 0;
 	atomic_long_set(&storm_sent, 0);
+	atomic_set(&storm_failed, 0);
 	storm_rounds = rounds;
 	n = num_online_cpus();
 	atomic_set(&storm_left, n);
@@ -132,6 +180,8 @@ static int storm_run(const char *val, const struct kernel_param *kp)
 	for_each_possible_cpu(cpu)
 		handled += per_cpu(storm_handled, cpu);
 	sent = atomic_long_read(&storm_sent);
+	if (!ret && atomic_read(&storm_failed))
+		ret = -ENOMEM;
 	if (sent != handled)
 		ret = -EIO;
 	snprintf(storm_result, sizeof(storm_result),

@@ -142,6 +142,7 @@ sysreg_read!(sctlr, "sctlr_el1");
 sysreg_read!(id_aa64mmfr1, "id_aa64mmfr1_el1");
 sysreg_read!(vbar, "vbar_el1");
 sysreg_read!(cntkctl, "cntkctl_el1");
+sysreg_read!(isr, "isr_el1");
 sysreg_read!(mdscr, "mdscr_el1");
 sysreg_read!(contextidr, "contextidr_el1");
 

@@ -115,24 +115,30 @@ fn wfit(ctx: &Ctx, x: u64) -> Outcome {
 }
 
 fn fires(ctx: &Ctx, x: u64) -> Outcome {
-    let me = ctx.me();
+    fires_here(ctx.me(), x)
+}
+
+/// [`fires`] on the calling vCPU, whose target is `me`; afterwards its
+/// timer is off and its INTID masked.
+pub fn fires_here(me: u64, x: u64) -> Outcome {
+    let cpu = arch::cpu_index();
     arch::vtimer_ctl(0);
     ok(RVIC_SET_MASKED, [me, x, 0])?;
     ok(RVIC_CLEAR_PENDING, [me, x, 0])?;
     ok(RVIC_RESAMPLE, [x, 0, 0])?;
-    let a = acks(0, x);
+    let a = acks(cpu, x);
     arm(PERIOD_US);
     arch::vtimer_ctl(CTL_ENABLE);
     ok(RVIC_CLEAR_MASKED, [me, x, 0])?;
     for k in 1..=FIRES {
         ensure!(
-            wait_for(ARRIVAL, || acks(0, x) >= a + k),
+            wait_for(ARRIVAL, || acks(cpu, x) >= a + k),
             "fire {k}: INTID {x} was not acknowledged"
         );
         ensure!(
-            acks(0, x) == a + k,
+            acks(cpu, x) == a + k,
             "fire {k}: {} acknowledgements",
-            acks(0, x) - a
+            acks(cpu, x) - a
         );
         if k == FIRES {
             break;
@@ -151,6 +157,24 @@ fn fires(ctx: &Ctx, x: u64) -> Outcome {
         ok(RVIC_CLEAR_MASKED, [me, x, 0])?;
     }
     Ok(())
+}
+
+/// For the check after the burst, on the calling vCPU: its timer fires as
+/// in [`fires`], then is switched off, RESAMPLEd and masked. 0 if it
+/// passed, else 1.
+pub fn fires_after_burst() -> u64 {
+    let Some(ctx) = CTX.get() else {
+        return 1;
+    };
+    let Some((x, _)) = ctx.info.vtimer else {
+        return 1;
+    };
+    let (me, x) = (ctx.mpidr(arch::cpu_index()), u64::from(x));
+    let passed = fires_here(me, x).is_ok();
+    arch::vtimer_ctl(0);
+    arch::hvc(RVIC_RESAMPLE, [x, 0, 0]);
+    arch::hvc(RVIC_SET_MASKED, [me, x, 0]);
+    u64::from(!passed)
 }
 
 fn quiet(ctx: &Ctx, x: u64) -> Outcome {
