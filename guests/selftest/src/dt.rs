@@ -196,6 +196,8 @@ pub fn parse(dtb: &[u8]) -> Result<GuestInfo, &'static str> {
     let mut info = parse_machine(dtb)?;
     info.uart = device(&fdt, "arm,pl011", Some(rvid));
     info.rtc = device(&fdt, "arm,pl031", Some(rvid));
+    info.inputs = inputs(&fdt, rvid);
+    info.stdout = stdout(&fdt, Some(rvid));
     info.vtimer = fdt
         .find_compatible(&["arm,armv8-timer"])
         .and_then(|t| interrupt(&fdt, t, rvic, 2));
@@ -269,30 +271,33 @@ pub fn parse_machine(dtb: &[u8]) -> Result<GuestInfo, &'static str> {
         .unwrap_or("");
     (info.burst_calls, info.burst_seed) = burst_options(bootargs);
 
-    info.inputs = inputs(&fdt, rvid);
-    let stdout = named(&fdt, "chosen")
-        .and_then(|c| c.property("stdout-path")?.as_str())
-        .and_then(|path| resolve(&fdt, path));
-    info.stdout = stdout.and_then(|n| {
-        let compatible = |list: &[&str]| {
-            n.compatible()
-                .is_some_and(|c| c.all().any(|c| list.contains(&c)))
-        };
-        Some(Console {
-            is_uart: compatible(&UART_COMPATIBLES),
-            is_pl011: compatible(&["arm,pl011"]),
-            device: Device {
-                base: reg_base(n)?,
-                irq: interrupt(&fdt, n, rvid, 0),
-            },
-        })
-    });
+    info.stdout = stdout(&fdt, None);
     info.console = info
         .stdout
         .map(|c| c.device.base)
         .or(info.uart.map(|u| u.base))
         .ok_or("no stdout-path device and no PL011")?;
     Ok(info)
+}
+
+/// The node `/chosen/stdout-path` names, as a console; its interrupt is
+/// read only through the rVID `rvid` (its phandle), if given.
+fn stdout(fdt: &Fdt, rvid: Option<u32>) -> Option<Console> {
+    let n = named(fdt, "chosen")
+        .and_then(|c| c.property("stdout-path")?.as_str())
+        .and_then(|path| resolve(fdt, path))?;
+    let compatible = |list: &[&str]| {
+        n.compatible()
+            .is_some_and(|c| c.all().any(|c| list.contains(&c)))
+    };
+    Some(Console {
+        is_uart: compatible(&UART_COMPATIBLES),
+        is_pl011: compatible(&["arm,pl011"]),
+        device: Device {
+            base: reg_base(n)?,
+            irq: rvid.and_then(|r| interrupt(fdt, n, r, 0)),
+        },
+    })
 }
 
 /// Every node's interrupts on the rVID (`rvid`, its phandle), counted,
