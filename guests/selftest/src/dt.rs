@@ -430,6 +430,26 @@ mod tests {
 
     /// The tree of the guest spec, for `ncpus` vCPUs, with `stdout` as
     /// stdout-path; `edit` may add to the root before it is closed.
+    /// An open root with 512 MiB of memory at 1 GiB and one CPU, MPIDR 0:
+    /// the least a tree must have; each test adds its own nodes.
+    fn machine_tree() -> Writer {
+        let mut w = Writer::default();
+        w.begin("")
+            .cells("#address-cells", &[2])
+            .cells("#size-cells", &[2]);
+        w.begin("memory")
+            .str("device_type", "memory")
+            .cells("reg", &[0, 1 << 30, 0, 1 << 29])
+            .end();
+        w.begin("cpus").cells("#address-cells", &[1]);
+        w.begin("cpu@0")
+            .str("device_type", "cpu")
+            .cells("reg", &[0])
+            .end()
+            .end();
+        w
+    }
+
     fn guest_tree(ncpus: u32, stdout: &str, edit: impl Fn(&mut Writer)) -> Vec<u8> {
         let mut w = Writer::default();
         w.begin("")
@@ -586,20 +606,7 @@ mod tests {
     #[test]
     fn interrupts_count_only_through_the_right_controller() {
         // A device whose interrupt goes elsewhere has no rVID input.
-        let mut w = Writer::default();
-        w.begin("")
-            .cells("#address-cells", &[2])
-            .cells("#size-cells", &[2]);
-        w.begin("memory")
-            .str("device_type", "memory")
-            .cells("reg", &[0, 1 << 30, 0, 1 << 29])
-            .end();
-        w.begin("cpus").cells("#address-cells", &[1]);
-        w.begin("cpu@0")
-            .str("device_type", "cpu")
-            .cells("reg", &[0])
-            .end()
-            .end();
+        let mut w = machine_tree();
         for (name, ph) in [("arm,rvic", 1), ("arm,rvid", 2)] {
             w.begin(name)
                 .str("compatible", name)
@@ -638,20 +645,7 @@ mod tests {
         );
         assert_eq!(machine.uart.unwrap().irq, None);
         assert_eq!(machine.vtimer, None);
-        let mut w = Writer::default();
-        w.begin("")
-            .cells("#address-cells", &[2])
-            .cells("#size-cells", &[2]);
-        w.begin("memory")
-            .str("device_type", "memory")
-            .cells("reg", &[0, 1 << 30, 0, 1 << 29])
-            .end();
-        w.begin("cpus").cells("#address-cells", &[1]);
-        w.begin("cpu@0")
-            .str("device_type", "cpu")
-            .cells("reg", &[0])
-            .end()
-            .end();
+        let mut w = machine_tree();
         w.begin("pl011@9000000")
             .str("compatible", "arm,pl011")
             .cells("reg", &[0, 0x0900_0000, 0, 0x1000])
@@ -671,20 +665,7 @@ mod tests {
     fn missing_essentials_are_errors() {
         assert!(parse(&[0; 64]).is_err());
         assert_eq!(total_size(&[0xd0, 0x0d, 0xfe, 0xed, 0, 0, 0, 8]), None);
-        let mut w = Writer::default();
-        w.begin("")
-            .cells("#address-cells", &[2])
-            .cells("#size-cells", &[2]);
-        w.begin("memory")
-            .str("device_type", "memory")
-            .cells("reg", &[0, 1 << 30, 0, 1 << 29])
-            .end();
-        w.begin("cpus").cells("#address-cells", &[1]);
-        w.begin("cpu@0")
-            .str("device_type", "cpu")
-            .cells("reg", &[0])
-            .end()
-            .end();
+        let mut w = machine_tree();
         assert_eq!(
             parse(&w.end().finish()),
             Err("no arm,rvic or arm,rvid node")
