@@ -16,7 +16,10 @@ use selftest::abi::SMCCC_VERSION;
 
 use crate::arch;
 use crate::cpu::{now, relax};
-use crate::worker::{self, wait, Mode, FLAG, HANDLED, IDLES, IPI, SELF_IPI, TIMER_ENTRY};
+use crate::worker::{
+    self, wait, Mode, DEVICE_DONE, DEVICE_INTID, DEVICE_UART, FLAG, HANDLED, IDLES, IPI, SELF_IPI,
+    TIMER_ENTRY,
+};
 
 static SAMPLES: spin::Mutex<[u64; MAX_ITERS]> = spin::Mutex::new([0; MAX_ITERS]);
 
@@ -40,12 +43,22 @@ fn timed(f: impl FnOnce() -> Result<(), &'static str>) -> Result<u64, &'static s
     Ok(now() - t0)
 }
 
+/// The console PL011 the `device` figure uses: its base and its
+/// interrupt as [`IrqChip::route_level`] takes it (`None`: the device
+/// tree gives it no level interrupt this backend can route).
+#[derive(Clone, Copy)]
+pub struct Uart {
+    pub base: u64,
+    pub line: Option<u32>,
+}
+
 /// Run figure `fig` for `iters` iterations. `None`
 /// when `iters` is 0 (the set-up alone ran).
 pub fn run(
     chip: &impl IrqChip,
     fig: Figure,
     iters: usize,
+    uart: Uart,
 ) -> Result<Option<Summary>, &'static str> {
     let mut samples = SAMPLES.lock();
     let samples = &mut samples[..iters.min(MAX_ITERS)];
@@ -57,6 +70,7 @@ pub fn run(
         Figure::Eoi => eoi(chip, samples),
         Figure::SelfIpi => self_ipi(chip, samples),
         Figure::Timer => timer(chip, samples),
+        Figure::Device => device(chip, samples, uart),
     }?;
     Ok(summarise(samples, arch::counter_freq()))
 }
@@ -177,4 +191,33 @@ fn timer(chip: &impl IrqChip, samples: &mut [u64]) -> Result<(), &'static str> {
     })();
     arch::vtimer_ctl(0);
     result
+}
+
+/// `device`: the console PL011's TX interrupt, a level line, routed to
+/// this vCPU. Before each sample (untimed) the console has sent
+/// everything, so the TX FIFO is empty and the line rises as soon as TXIM
+/// is set. The sample: from just before the UARTIMSC write setting TXIM
+/// until the flag is seen that the handler sets after acknowledging,
+/// clearing TXIM (the line drops), quietening (rVIC: RESAMPLE) and
+/// completing it.
+fn device(chip: &impl IrqChip, samples: &mut [u64], uart: Uart) -> Result<(), &'static str> {
+    let line = uart
+        .line
+        .ok_or("the device tree gives the console PL011 no level interrupt this backend routes")?;
+    worker::pl011_txim(uart.base, false);
+    DEVICE_UART.store(uart.base, Relaxed);
+    DEVICE_INTID.store(chip.route_level(line)?, Release);
+    for s in samples.iter_mut() {
+        wait("the console did not drain", || {
+            worker::pl011_drained(uart.base)
+        })?;
+        DEVICE_DONE.store(false, Release);
+        *s = timed(|| {
+            worker::pl011_txim(uart.base, true);
+            wait("the PL011 TX interrupt was not handled", || {
+                DEVICE_DONE.load(Acquire)
+            })
+        })?;
+    }
+    Ok(())
 }

@@ -38,10 +38,14 @@ pub enum Figure {
     SelfIpi,
     /// The virtual timer's deadline to its handler's entry.
     Timer,
+    /// The console PL011's TX interrupt (a level device line): from the
+    /// write that asserts it until vCPU 0 sees the flag its handler sets
+    /// after deasserting and completing it.
+    Device,
 }
 
 impl Figure {
-    pub const ALL: [Figure; 7] = [
+    pub const ALL: [Figure; 8] = [
         Figure::Hvc,
         Figure::IpiWfi,
         Figure::IpiPoll,
@@ -49,6 +53,7 @@ impl Figure {
         Figure::Eoi,
         Figure::SelfIpi,
         Figure::Timer,
+        Figure::Device,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +65,7 @@ impl Figure {
             Figure::Eoi => "eoi",
             Figure::SelfIpi => "self-ipi",
             Figure::Timer => "timer",
+            Figure::Device => "device",
         }
     }
 
@@ -137,10 +143,10 @@ mod tests {
 
     #[test]
     fn the_command_line_sets_iterations_and_figures() {
-        let a = Args::parse("console=x bench.iters=20 bench.only=hvc,timer").unwrap();
+        let a = Args::parse("console=x bench.iters=20 bench.only=device,hvc,timer").unwrap();
         assert_eq!(a.iters, 20);
         let wanted: std::vec::Vec<_> = Figure::ALL.into_iter().filter(|&f| a.wants(f)).collect();
-        assert_eq!(wanted, [Figure::Hvc, Figure::Timer]);
+        assert_eq!(wanted, [Figure::Hvc, Figure::Timer, Figure::Device]);
         let d = Args::parse("").unwrap();
         assert_eq!(d.iters, DEFAULT_ITERS);
         assert!(Figure::ALL.into_iter().all(|f| d.wants(f)));

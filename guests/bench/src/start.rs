@@ -121,13 +121,29 @@ extern "C" fn primary_main(dtb: u64) -> ! {
         Backend::GicV2 { gicd, gicc } => Chip::GicV2(GicV2::new(gicd, gicc, gic_vtimer)),
     });
     let rvic = matches!(backend, Backend::Rvic);
-    with_chip!(chip, c => run(c, rvic, &info, &args))
+    let uart = figures::Uart {
+        base: info.console,
+        line: backend.device_line(
+            &fdt,
+            info.console,
+            info.stdout
+                .filter(|c| c.is_pl011)
+                .and_then(|c| c.device.irq),
+        ),
+    };
+    with_chip!(chip, c => run(c, rvic, &info, &args, uart))
 }
 
 /// On vCPU 0: the banner, the other vCPUs started, every figure asked
 /// for, the closing report, SYSTEM_OFF. `rvic`: the backend is rVIC,
 /// which needs a hypervisor to answer its calls.
-fn run(chip: &impl IrqChip, rvic: bool, info: &dt::GuestInfo, args: &Args) -> ! {
+fn run(
+    chip: &impl IrqChip,
+    rvic: bool,
+    info: &dt::GuestInfo,
+    args: &Args,
+    uart: figures::Uart,
+) -> ! {
     let n = info.mpidrs().len();
     println!(
         "# rvhyp benchmark guest (bench {}): {} backend, {n} vCPU(s), counter {} Hz, {} iterations per figure",
@@ -176,7 +192,7 @@ fn run(chip: &impl IrqChip, rvic: bool, info: &dt::GuestInfo, args: &Args) -> ! 
             );
             continue;
         }
-        match figures::run(chip, f, args.iters) {
+        match figures::run(chip, f, args.iters, uart) {
             Ok(Some(s)) => println!("bench {} {s}", f.name()),
             Ok(None) => println!("bench {} n=0 (set-up only)", f.name()),
             Err(e) => println!("bench {} failed: {e}", f.name()),

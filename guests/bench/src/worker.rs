@@ -41,8 +41,32 @@ pub static HANDLED: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CP
 pub static IDLES: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
 /// The counter at the entry of the last virtual timer handler (0: none yet).
 pub static TIMER_ENTRY: AtomicU64 = AtomicU64::new(0);
+/// The `device` figure's PL011 (its base) and the INTID its TX interrupt
+/// was routed to (`u32::MAX`: none).
+pub static DEVICE_UART: AtomicU64 = AtomicU64::new(0);
+pub static DEVICE_INTID: AtomicU32 = AtomicU32::new(u32::MAX);
+/// Set by the handler when it has deasserted and completed that interrupt.
+pub static DEVICE_DONE: AtomicBool = AtomicBool::new(false);
 static SPURIOUS: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
 static UNEXPECTED: AtomicU32 = AtomicU32::new(0);
+
+const UARTFR: u64 = 0x18;
+const UARTFR_BUSY: u32 = 1 << 3;
+const UARTFR_TXFE: u32 = 1 << 7;
+const UARTIMSC: u64 = 0x38;
+const UARTIMSC_TXIM: u32 = 1 << 5;
+
+/// The PL011 at `base` has sent everything: TX FIFO empty, not busy.
+pub fn pl011_drained(base: u64) -> bool {
+    arch::read32(base + UARTFR) & (UARTFR_TXFE | UARTFR_BUSY) == UARTFR_TXFE
+}
+
+/// Set the PL011's interrupt mask to the TX interrupt alone (`tx`) or to
+/// none: with the TX FIFO at or below its trigger level (drained), its
+/// line is high exactly while TXIM is set.
+pub fn pl011_txim(base: u64, tx: bool) {
+    arch::write32(base + UARTIMSC, if tx { UARTIMSC_TXIM } else { 0 });
+}
 
 /// How long a wait may take, in counter ticks: 200 ms.
 fn limit() -> u64 {
@@ -131,6 +155,15 @@ pub fn irq(chip: &impl IrqChip, cpu: usize) {
         arch::vtimer_cval(u64::MAX);
         TIMER_ENTRY.store(entry, Release);
         chip.level_quiet(intid);
+    } else if intid == DEVICE_INTID.load(Relaxed) {
+        // Deassert (TXIM off), tell the controller, complete; the flag
+        // comes after the completion, which the figure includes.
+        pl011_txim(DEVICE_UART.load(Relaxed), false);
+        chip.level_quiet(intid);
+        chip.complete(irq);
+        HANDLED[cpu].fetch_add(1, Release);
+        DEVICE_DONE.store(true, Release);
+        return;
     } else if intid == IPI || intid == SELF_IPI {
         FLAG[cpu].store(true, Release);
     } else if intid != DOORBELL {
