@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use system_tests::{root, script};
 
-const FIGURES: [&str; 7] = [
+const FIGURES: [&str; 8] = [
     "hvc",
     "ipi-wfi",
     "ipi-poll",
@@ -25,6 +25,7 @@ const FIGURES: [&str; 7] = [
     "eoi",
     "self-ipi",
     "timer",
+    "device",
 ];
 
 /// scripts/bench keeps its logs in one folder and each run is a QEMU:
