@@ -73,6 +73,13 @@ impl Figure {
         Figure::ALL.into_iter().find(|f| f.name() == name)
     }
 
+    /// Whether the other vCPUs execute nothing while it runs (they wait in
+    /// WFI), so that the PMU's EL1 instruction count under `-icount` is
+    /// this vCPU's alone ([`Args::insns`]).
+    pub fn single(self) -> bool {
+        self.cpus() == 1
+    }
+
     /// vCPUs the figure needs.
     pub fn cpus(self) -> usize {
         match self {
@@ -84,12 +91,17 @@ impl Figure {
 }
 
 /// What `/chosen/bootargs` asks for: `bench.iters=N` (0 runs each figure's
-/// set-up only, for the exit-count baseline of scripts/bench) and
-/// `bench.only=NAME[,NAME...]`.
+/// set-up only, for the exit-count baseline of scripts/bench),
+/// `bench.only=NAME[,NAME...]` and `bench.insns`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Args {
     pub iters: usize,
     only: [bool; Figure::ALL.len()],
+    /// `bench.insns`: also count the guest's own EL1 instructions per
+    /// operation with the PMU, for the figures where that count is
+    /// exact ([`Figure::single`]). A run of its own: under rvhyp on a CPU
+    /// before PMUv3p5 every PMU access is an EL2 entry.
+    pub insns: bool,
 }
 
 impl Default for Args {
@@ -97,6 +109,7 @@ impl Default for Args {
         Args {
             iters: DEFAULT_ITERS,
             only: [true; Figure::ALL.len()],
+            insns: false,
         }
     }
 }
@@ -112,6 +125,8 @@ impl Args {
                 if args.iters > MAX_ITERS {
                     return Err("bench.iters= is above the guest's 10000");
                 }
+            } else if word == "bench.insns" {
+                args.insns = true;
             } else if let Some(list) = word.strip_prefix("bench.only=") {
                 args.only = [false; Figure::ALL.len()];
                 for name in list.split(',') {
@@ -151,6 +166,8 @@ mod tests {
         assert_eq!(d.iters, DEFAULT_ITERS);
         assert!(Figure::ALL.into_iter().all(|f| d.wants(f)));
         assert_eq!(Args::parse("bench.iters=0").unwrap().iters, 0);
+        assert!(!d.insns);
+        assert!(Args::parse("bench.iters=5 bench.insns").unwrap().insns);
     }
 
     #[test]

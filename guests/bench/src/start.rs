@@ -197,11 +197,36 @@ fn run(
             Ok(None) => println!("bench {} n=0 (set-up only)", f.name()),
             Err(e) => println!("bench {} failed: {e}", f.name()),
         }
+        if !args.insns || !f.single() || args.iters == 0 {
+            continue;
+        }
+        match figures::guest_insns(chip, f, args.iters, uart) {
+            Ok(Some(i)) => println!(
+                "bench {} insns mean_ns={} guest_insns={} el2_insns={}",
+                f.name(),
+                Tenths(i.time as i64),
+                Tenths(i.guest),
+                Tenths(i.time as i64 - i.guest)
+            ),
+            Ok(None) => println!("bench {} insns guest_insns=n/a (no PMU)", f.name()),
+            Err(e) => println!("bench {} failed: {e}", f.name()),
+        }
     }
     worker::report(n);
     println!("bench done");
     arch::hvc(PSCI_SYSTEM_OFF, [0; 3]);
     arch::park()
+}
+
+/// A count in tenths, printed as `-12.3`.
+struct Tenths(i64);
+
+impl core::fmt::Display for Tenths {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let a = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{}", a / 10, a % 10)
+    }
 }
 
 /// vCPU `cpu` (1..) after PSCI CPU_ON, MMU on (boot.S also passes the EL1
