@@ -106,16 +106,16 @@ pub struct Insns {
     pub guest: i64,
 }
 
-/// Figure `fig` over `iters` more iterations compiled with `COUNT`
-/// ([`timed`]): its time and the guest's own EL1 instructions per
-/// operation (`None`: no PMU, or no iterations). Exact only for a [`Figure::single`] figure.
-/// Each sample's count runs from just before its first counter read to
-/// just after its last, so an empty sample (`timed` of nothing, the same
-/// number of times first) gives what the count adds to the time; the
-/// figure is its count less the empty one's, plus the empty sample's
-/// time. `timer` counts from before it reads the counter for its deadline
-/// to the handler's entry, less the deadline's distance (all of it EL1
-/// instructions spinning).
+/// Figure `fig` over `iters` more iterations, its counting build
+/// (`COUNT`, [`timed`]): its time and the guest's own EL1 instructions
+/// per operation (`None`: no PMU, or no iterations). Exact only for a
+/// [`Figure::single`] figure. Each sample's count runs from just before
+/// its first counter read to just after its last, so an empty sample
+/// (`timed` of nothing, as many times first) gives what the count adds
+/// to the time: the figure is its count less the empty one's, plus the
+/// empty sample's time. `timer` counts from before it reads the counter
+/// for its deadline to the handler's entry, less the deadline's distance
+/// (all of it EL1 instructions spinning).
 pub fn guest_insns(
     chip: &impl IrqChip,
     fig: Figure,
