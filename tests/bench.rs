@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use system_tests::{root, script};
 
-const FIGURES: [&str; 7] = [
+const FIGURES: [&str; 8] = [
     "hvc",
     "ipi-wfi",
     "ipi-poll",
@@ -25,7 +25,12 @@ const FIGURES: [&str; 7] = [
     "eoi",
     "self-ipi",
     "timer",
+    "device",
 ];
+
+/// The figures whose other vCPUs only wait, for which scripts/bench
+/// gives guest and hypervisor instructions per operation.
+const SINGLE: [&str; 5] = ["hvc", "eoi", "self-ipi", "timer", "device"];
 
 /// scripts/bench keeps its logs in one folder and each run is a QEMU:
 /// one at a time.
@@ -94,6 +99,42 @@ fn quick(columns: &[&str]) -> (Vec<String>, Vec<Vec<Cell>>, String) {
     (header, cells, ctx)
 }
 
+/// The cells of the table titled `title...` in `output`, row by row
+/// (figure, cells), as far as its figure rows go.
+fn table(output: &str, title: &str) -> Vec<(String, Vec<String>)> {
+    output
+        .lines()
+        .skip_while(|l| !l.starts_with(title))
+        .skip(3)
+        .take_while(|l| l.contains('|'))
+        .map(|l| {
+            let mut cols = l.split('|').map(|c| c.trim().to_string());
+            (cols.next().unwrap_or_default(), cols.collect())
+        })
+        .collect()
+}
+
+/// Both instruction tables have a row per figure: for a single-vCPU
+/// figure a number in every column (or, if `na_ok`, "n/a": no PMU), for
+/// the others "-".
+fn instruction_tables(ctx: &str, columns: usize, na_ok: bool) {
+    for title in ["guest EL1 instructions", "hypervisor instructions"] {
+        let rows = table(ctx, title);
+        let figs: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(figs, FIGURES, "{title}: not a row per figure: {ctx}");
+        for (fig, cells) in &rows {
+            assert_eq!(cells.len(), columns, "{title} {fig}: {ctx}");
+            for c in cells {
+                let ok = match SINGLE.contains(&fig.as_str()) {
+                    true => c.parse::<f64>().is_ok() || (na_ok && c == "n/a"),
+                    false => c == "-",
+                };
+                assert!(ok, "{title} {fig}: cell '{c}': {ctx}");
+            }
+        }
+    }
+}
+
 #[test]
 fn quick_mode_produces_every_figure_in_every_rvhyp_column() {
     let _one = ONE_BENCH.lock().unwrap_or_else(|e| e.into_inner());
@@ -119,6 +160,8 @@ fn quick_mode_produces_every_figure_in_every_rvhyp_column() {
             }
         }
     }
+    // QEMU's CPUs have a PMU, which rvhyp gives the guest.
+    instruction_tables(&ctx, columns.len(), false);
 }
 
 #[test]
@@ -127,6 +170,7 @@ fn quick_mode_produces_every_figure_on_bare_qemu_gics() {
     let _one = ONE_BENCH.lock().unwrap_or_else(|e| e.into_inner());
     let (header, cells, ctx) = quick(&["bare-v3", "bare-v2"]);
     assert_eq!(header, ["bare QEMU GICv3", "bare QEMU GICv2"], "{ctx}");
+    instruction_tables(&ctx, 2, false);
     for (row, fig) in cells.iter().zip(FIGURES) {
         for &(_, entries) in row {
             assert_eq!(
@@ -171,6 +215,8 @@ fn quick_mode_produces_every_figure_under_kvm() {
         ["KVM vGICv3 VHE", "KVM vGICv3 nVHE", "KVM vGICv2 nVHE"],
         "{ctx}"
     );
+    // The VMM may give the guest no PMU.
+    instruction_tables(&ctx, columns.len(), true);
     for (row, fig) in cells.iter().zip(FIGURES) {
         for &(_, entries) in row {
             assert!(entries.is_some(), "{fig}: no exit count under KVM: {ctx}");
@@ -220,6 +266,21 @@ fn quick_mode_produces_every_figure_under_kvm() {
             log.display()
         );
     }
+}
+
+#[test]
+fn a_table_is_read_by_its_title() {
+    let out =
+        "x\nguest EL1 instructions (t)\nfigure | a\n--- | ---\nhvc | 4.0\neoi | n/a\n\nnext\n";
+    let rows = table(out, "guest EL1");
+    assert_eq!(
+        rows,
+        [
+            ("hvc".to_string(), vec!["4.0".to_string()]),
+            ("eoi".to_string(), vec!["n/a".to_string()])
+        ]
+    );
+    assert!(table(out, "absent").is_empty());
 }
 
 #[test]

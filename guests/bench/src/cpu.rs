@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! The instructions the benchmark needs beyond the conformance guest's
-//! `arch` layer: WFI, YIELD (the poll loops' `cpu_relax`), an ordered read
-//! of the virtual counter, ELR_EL1, `HVC #0` as the rVIC backend's
-//! conduit, and the GIC backends' register access.
+//! `arch` layer: WFI, YIELD (the poll loops' `cpu_relax`), ordered reads
+//! of the virtual counter and of the PMU's instruction count, ELR_EL1,
+//! `HVC #0` as the rVIC backend's conduit, and the GIC backends' register
+//! access.
 
 use bench::gic::{GicHw, Icc};
 use bench::irqchip::Conduit;
@@ -36,6 +37,66 @@ pub fn now() -> u64 {
 }
 
 sysreg_read!(elr, "elr_el1");
+sysreg_read!(id_aa64dfr0, "id_aa64dfr0_el1");
+sysreg_read!(pmcr, "pmcr_el0");
+
+/// Make PMU event counter 0 count the instructions this vCPU retires at
+/// EL1 and EL0 (INST_RETIRED, event 0x08; under rvhyp MDCR_EL2 keeps EL2
+/// out of it): `false`, touching nothing, if there is no PMUv3
+/// (ID_AA64DFR0_EL1.PMUVer 0 or 0xf) or it has no event counter
+/// (PMCR_EL0.N 0).
+pub fn count_insns() -> bool {
+    let pmuver = id_aa64dfr0() >> 8 & 0xf;
+    if pmuver == 0 || pmuver == 0xf || pmcr() >> 11 & 0x1f == 0 {
+        return false;
+    }
+    // SAFETY: the PMU is this vCPU's own; counter 0 is set to count and
+    // enabled, nothing else is changed but PMCR_EL0.E (counters on).
+    unsafe {
+        core::arch::asm!(
+            "msr pmevtyper0_el0, {ev}",
+            "msr pmcntenset_el0, {one}",
+            "mrs {t}, pmcr_el0",
+            "orr {t}, {t}, #1",
+            "msr pmcr_el0, {t}",
+            "isb",
+            ev = in(reg) 0x08u64,
+            one = in(reg) 1u64,
+            t = out(reg) _,
+            options(nostack),
+        )
+    };
+    true
+}
+
+/// The start of a counted sample: PMU event counter 0 (32 bits), then
+/// [`now`], in one block so that nothing is scheduled between them.
+#[inline]
+pub fn insns_now() -> (u32, u64) {
+    let (i, t): (u64, u64);
+    // SAFETY: ISBs and counter reads have no side effects.
+    unsafe {
+        core::arch::asm!(
+            "isb", "mrs {i}, pmevcntr0_el0", "isb", "mrs {t}, cntvct_el0",
+            i = out(reg) i, t = out(reg) t, options(nostack)
+        )
+    };
+    (i as u32, t)
+}
+
+/// Its end: [`now`], then PMU event counter 0, in one block.
+#[inline]
+pub fn now_insns() -> (u64, u32) {
+    let (t, i): (u64, u64);
+    // SAFETY: ISBs and counter reads have no side effects.
+    unsafe {
+        core::arch::asm!(
+            "isb", "mrs {t}, cntvct_el0", "isb", "mrs {i}, pmevcntr0_el0",
+            t = out(reg) t, i = out(reg) i, options(nostack)
+        )
+    };
+    (t, i as u32)
+}
 
 /// `HVC #0`, the rVIC backend's way to the hypervisor.
 pub struct Hvc;

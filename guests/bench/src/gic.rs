@@ -65,6 +65,20 @@ fn set_priority<H: GicHw>(base: u64, intid: u32) {
     );
 }
 
+/// Make SPI `intid` level-sensitive (its GICD_ICFGR field's bit 1
+/// clear), given the priority and enabled, at the distributor `gicd`;
+/// `target` first sets where it goes.
+fn route_spi<H: GicHw>(gicd: u64, intid: u32, target: impl FnOnce()) {
+    let cfg = gicd + GICD_ICFGR + u64::from(intid / 16) * 4;
+    H::write32(cfg, H::read32(cfg) & !(2 << (2 * (intid % 16))));
+    set_priority::<H>(gicd + GICD_IPRIORITYR, intid);
+    target();
+    H::write32(
+        gicd + GICD_ISENABLER0 + u64::from(intid / 32) * 4,
+        1 << (intid % 32),
+    );
+}
+
 /// Wait (a bounded number of reads) until `bit` of the register at `addr`
 /// is `want`.
 fn poll<H: GicHw>(addr: u64, bit: u32, want: bool, what: &'static str) -> Result<(), &'static str> {
@@ -83,6 +97,8 @@ const GICD_CTLR_RWP: u32 = 1 << 31;
 /// view QEMU virt and KVM give a guest (the Non-secure view has ARE_NS
 /// and EnableGrp1A at the same bits).
 const GICD_CTLR_ARE_GRP1: u32 = (1 << 4) | (1 << 1);
+const GICD_IGROUPR: u64 = 0x80;
+const GICD_IROUTER: u64 = 0x6000;
 const GICR_TYPER: u64 = 0x8;
 const GICR_TYPER_VLPIS: u64 = 1 << 1;
 const GICR_TYPER_LAST: u64 = 1 << 4;
@@ -228,6 +244,23 @@ impl<H: GicHw + Sync> IrqChip for GicV3<H> {
         H::write32(rd + GICR_ISENABLER0, 1 << (intid % 32));
     }
 
+    fn route_level(&self, intid: u32) -> Result<u32, &'static str> {
+        if !(32..FIRST_SPECIAL).contains(&intid) {
+            return Err("the device's interrupt is not an SPI");
+        }
+        let d = self.regions.gicd.base;
+        let group = d + GICD_IGROUPR + u64::from(intid / 32) * 4;
+        H::write32(group, H::read32(group) | 1 << (intid % 32));
+        route_spi::<H>(d, intid, || {
+            // Aff3.Aff2.Aff1.Aff0 of this vCPU, Interrupt_Routing_Mode 0.
+            let router = d + GICD_IROUTER + 8 * u64::from(intid);
+            let mpidr = H::mpidr();
+            H::write32(router, (mpidr & 0xff_ffff) as u32);
+            H::write32(router + 4, (mpidr >> 32 & 0xff) as u32);
+        });
+        Ok(intid)
+    }
+
     fn send_ipi(&self, cpu: usize, intid: u32) {
         H::before_sgi();
         H::icc_write(Icc::Sgi1r, sgi1r(self.mpidrs[cpu], intid));
@@ -260,10 +293,12 @@ impl<H: GicHw + Sync> IrqChip for GicV3<H> {
     }
 }
 
-// GICv2 distributor and CPU interface registers.
+// GICv2 distributor and CPU interface registers (the first four, at the
+// same offsets, are the GICv3 distributor's too).
 const GICD_ISENABLER0: u64 = 0x100;
 const GICD_IPRIORITYR: u64 = 0x400;
 const GICD_ITARGETSR0: u64 = 0x800;
+const GICD_ICFGR: u64 = 0xc00;
 const GICD_SGIR: u64 = 0xf00;
 const GICC_CTLR: u64 = 0x0;
 const GICC_PMR: u64 = 0x4;
@@ -318,6 +353,20 @@ impl<H: GicHw + Sync> IrqChip for GicV2<H> {
     fn unmask(&self, intid: u32) {
         set_priority::<H>(self.gicd + GICD_IPRIORITYR, intid);
         H::write32(self.gicd + GICD_ISENABLER0, 1 << (intid % 32));
+    }
+
+    fn route_level(&self, intid: u32) -> Result<u32, &'static str> {
+        if !(32..FIRST_SPECIAL).contains(&intid) {
+            return Err("the device's interrupt is not an SPI");
+        }
+        route_spi::<H>(self.gicd, intid, || {
+            // This vCPU's CPU-interface bit in the SPI's target byte.
+            let reg = self.gicd + GICD_ITARGETSR0 + u64::from(intid & !3);
+            let shift = 8 * (intid & 3);
+            let me = self.targets[H::cpu_index() % MAX_CPUS].load(Relaxed);
+            H::write32(reg, (H::read32(reg) & !(0xff << shift)) | me << shift);
+        });
+        Ok(intid)
     }
 
     fn send_ipi(&self, cpu: usize, intid: u32) {
@@ -531,6 +580,28 @@ mod tests {
     }
 
     #[test]
+    fn gicv3_routes_a_level_spi_to_the_caller() {
+        let chip = redistributors(false);
+        with(|s| {
+            s.mpidr = 0x1_0000_0203;
+            s.regs.insert(GICD + GICD_ICFGR + 16, 0xffff_ffff);
+        });
+        assert_eq!(chip.route_level(33 + 32), Ok(65));
+        assert_eq!(
+            ops(),
+            [
+                Op::Write(GICD + GICD_IGROUPR + 8, 1 << 1),
+                Op::Write(GICD + GICD_ICFGR + 16, !(2 << 2)),
+                Op::Write(GICD + GICD_IPRIORITYR + 64, PRIORITY << 8),
+                Op::Write(GICD + GICD_IROUTER + 8 * 65, 0x0203),
+                Op::Write(GICD + GICD_IROUTER + 8 * 65 + 4, 1),
+                Op::Write(GICD + GICD_ISENABLER0 + 8, 1 << 1),
+            ]
+        );
+        assert!(chip.route_level(27).is_err(), "a PPI is not routed");
+    }
+
+    #[test]
     fn gicv2_targets_cpu_interfaces_and_eois_what_it_acknowledged() {
         with(|s| *s = State::default());
         const GICC: u64 = 0x0801_0000;
@@ -575,6 +646,17 @@ mod tests {
         assert_eq!(ops(), [Op::Write(GICC + GICC_EOIR, 3 << 10 | 1)]);
         with(|s| s.regs.insert(GICC + GICC_IAR, 1023));
         assert_eq!(chip.acknowledge(), None);
+        // SPI 1 (INTID 33), level, to vCPU 3's interface (bit 1).
+        assert_eq!(chip.route_level(33), Ok(33));
+        assert_eq!(
+            ops(),
+            [
+                Op::Write(GICD + GICD_ICFGR + 8, 0),
+                Op::Write(GICD + GICD_IPRIORITYR + 32, PRIORITY << 8),
+                Op::Write(GICD + GICD_ITARGETSR0 + 32, 1 << 8),
+                Op::Write(GICD + GICD_ISENABLER0 + 4, 1 << 1),
+            ]
+        );
         with(|s| s.regs.insert(GICD + GICD_ITARGETSR0, 0));
         assert!(chip.cpu_init().is_err());
     }

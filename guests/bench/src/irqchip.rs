@@ -9,8 +9,10 @@
 use core::marker::PhantomData;
 
 use selftest::abi::{
-    RVIC_ACKNOWLEDGE, RVIC_CLEAR_MASKED, RVIC_ENABLE, RVIC_RESAMPLE, RVIC_SIGNAL, SUCCESS,
+    RVIC_ACKNOWLEDGE, RVIC_CLEAR_MASKED, RVIC_ENABLE, RVIC_INFO, RVIC_RESAMPLE, RVIC_SIGNAL,
+    RVID_MAP, SUCCESS,
 };
+use selftest::dt::LEVEL_HIGH;
 use selftest::MAX_CPUS;
 
 /// An acknowledged interrupt: its INTID and what completing it writes
@@ -48,6 +50,14 @@ pub trait IrqChip: Sync {
     /// Let `intid` reach the calling vCPU. rVIC: CLEAR_MASKED; GIC: its
     /// enable bit (GICR_ISENABLER0 / GICD_ISENABLER).
     fn unmask(&self, intid: u32);
+    /// Route the level device interrupt `line` to the calling vCPU and
+    /// unmask it; returns the INTID its handler will acknowledge. `line`
+    /// is the interrupt as the device tree gives it to this backend
+    /// ([`Backend::device_line`]). rVIC: an rVID input, MAPped to INTID
+    /// T + input (T from INFO), then CLEAR_MASKED; GIC: an SPI's INTID,
+    /// made group 1 (GICv3), level, given the priority, targeted at this
+    /// vCPU (GICD_IROUTER / GICD_ITARGETSR) and enabled.
+    fn route_level(&self, line: u32) -> Result<u32, &'static str>;
     /// Send software interrupt `intid` to vCPU `cpu`. rVIC: SIGNAL; GIC:
     /// ICC_SGI1R_EL1 / GICD_SGIR.
     fn send_ipi(&self, cpu: usize, intid: u32);
@@ -180,12 +190,39 @@ impl Backend {
     pub fn gic_vtimer(fdt: &fdt::Fdt) -> Option<u32> {
         let timer = fdt.find_compatible(&["arm,armv8-timer"])?;
         let spec = timer.property("interrupts")?.value;
-        let cell = |i: usize| {
-            let b = spec.get(4 * i..4 * i + 4)?;
-            Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        };
-        let (kind, number) = (cell(6)?, cell(7)?);
+        let (kind, number) = (cell(spec, 6)?, cell(spec, 7)?);
         (kind == 1 && number < 16).then_some(16 + number)
+    }
+}
+
+/// Big-endian cell `i` of a property.
+fn cell(bytes: &[u8], i: usize) -> Option<u32> {
+    let b = bytes.get(4 * i..4 * i + 4)?;
+    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// `node`'s first `reg` address.
+fn base(node: &fdt::node::FdtNode) -> Option<u64> {
+    Some(node.reg()?.next()?.starting_address as u64)
+}
+
+impl Backend {
+    /// The level interrupt of the device at `base` (the console), as
+    /// [`IrqChip::route_level`] takes it. rVIC: `rvid`, the input and
+    /// flags the conformance guest's tree reading found
+    /// (`selftest::dt`), if level high. GIC: the node whose first `reg`
+    /// is at `base`, its first three-cell `interrupts` entry an SPI
+    /// (type 0) that is level high (flags 4), as its INTID (32 + number).
+    pub fn device_line(&self, fdt: &fdt::Fdt, base: u64, rvid: Option<(u32, u32)>) -> Option<u32> {
+        if *self == Backend::Rvic {
+            return rvid
+                .filter(|&(_, flags)| flags == LEVEL_HIGH)
+                .map(|(i, _)| i);
+        }
+        let node = fdt.all_nodes().find(|n| self::base(n) == Some(base))?;
+        let spec = node.property("interrupts")?.value;
+        let (kind, number, flags) = (cell(spec, 0)?, cell(spec, 1)?, cell(spec, 2)?);
+        (kind == 0 && number < 988 && flags & 0xf == LEVEL_HIGH).then_some(32 + number)
     }
 }
 
@@ -238,6 +275,19 @@ impl<H: Conduit + Sync> IrqChip for Rvic<H> {
         H::call(RVIC_CLEAR_MASKED, [H::me(), intid.into(), 0]);
     }
 
+    fn route_level(&self, input: u32) -> Result<u32, &'static str> {
+        let info = H::call(RVIC_INFO, [0; 3]);
+        if info[0] != SUCCESS {
+            return Err("rVIC INFO(0) failed");
+        }
+        let intid = info[1] as u32 + input;
+        if H::call(RVID_MAP, [input.into(), H::me(), intid.into()])[0] != SUCCESS {
+            return Err("rVID MAP of the device's input failed");
+        }
+        self.unmask(intid);
+        Ok(intid)
+    }
+
     fn send_ipi(&self, cpu: usize, intid: u32) {
         H::call(RVIC_SIGNAL, [self.mpidrs[cpu], intid.into(), 0]);
     }
@@ -275,7 +325,8 @@ mod tests {
         static CALLS: RefCell<Vec<(u32, [u64; 3])>> = const { RefCell::new(Vec::new()) };
     }
 
-    /// Records each call; ACKNOWLEDGE answers INTID 7 once, then nothing.
+    /// Records each call; ACKNOWLEDGE answers INTID 7 once, then nothing;
+    /// INFO answers T = 32.
     struct Fake;
     impl Conduit for Fake {
         fn call(fid: u32, args: [u64; 3]) -> [u64; 4] {
@@ -289,6 +340,7 @@ mod tests {
             match (fid, acks) {
                 (RVIC_ACKNOWLEDGE, 1) => [SUCCESS, 7, 0, 0],
                 (RVIC_ACKNOWLEDGE, _) => [NO_INTERRUPTS, 0, 0, 0],
+                (RVIC_INFO, _) => [SUCCESS, 32, 0, 0],
                 _ => [SUCCESS, 0, 0, 0],
             }
         }
@@ -308,6 +360,7 @@ mod tests {
         chip.level_quiet(27);
         chip.unmask(3);
         chip.send_ipi_set(&[1, 2], 4);
+        assert_eq!(chip.route_level(1), Ok(33));
         let calls = CALLS.with(|c| c.borrow().clone());
         assert_eq!(
             calls,
@@ -321,6 +374,9 @@ mod tests {
                 (RVIC_CLEAR_MASKED, [0, 3, 0]),
                 (RVIC_SIGNAL, [0x1, 4, 0]),
                 (RVIC_SIGNAL, [0x100, 4, 0]),
+                (RVIC_INFO, [0, 0, 0]),
+                (RVID_MAP, [1, 0, 33]),
+                (RVIC_CLEAR_MASKED, [0, 33, 0]),
             ]
         );
         assert_eq!(chip.vtimer(), 27);
@@ -355,6 +411,10 @@ mod tests {
             }]
         );
         assert_eq!(Backend::gic_vtimer(&fdt), Some(27));
+        // The PL011's `interrupts = <0 1 4>`: SPI 1, level high.
+        let gic = Backend::find(&fdt).unwrap();
+        assert_eq!(gic.device_line(&fdt, 0x0900_0000, None), Some(33));
+        assert_eq!(gic.device_line(&fdt, 0x0900_1000, None), None, "no device");
         let v2 = fixture("qemu-virt-gicv2.dtb");
         let fdt = fdt::Fdt::new(&v2).unwrap();
         assert_eq!(
@@ -371,5 +431,17 @@ mod tests {
             })
         );
         assert_eq!(Backend::gic_vtimer(&fdt), Some(27));
+        let gic = Backend::find(&fdt).unwrap();
+        assert_eq!(gic.device_line(&fdt, 0x0900_0000, None), Some(33));
+    }
+
+    #[test]
+    fn the_rvic_device_line_is_its_level_rvid_input() {
+        let fdt_blob = fixture("qemu-virt-gicv3.dtb");
+        let fdt = fdt::Fdt::new(&fdt_blob).unwrap();
+        let rvic = Backend::Rvic;
+        assert_eq!(rvic.device_line(&fdt, 0, Some((2, LEVEL_HIGH))), Some(2));
+        assert_eq!(rvic.device_line(&fdt, 0, Some((2, 1))), None, "edge");
+        assert_eq!(rvic.device_line(&fdt, 0x0900_0000, None), None);
     }
 }

@@ -38,10 +38,14 @@ pub enum Figure {
     SelfIpi,
     /// The virtual timer's deadline to its handler's entry.
     Timer,
+    /// The console PL011's TX interrupt (a level device line): from the
+    /// write that asserts it until vCPU 0 sees the flag its handler sets
+    /// after deasserting and completing it.
+    Device,
 }
 
 impl Figure {
-    pub const ALL: [Figure; 7] = [
+    pub const ALL: [Figure; 8] = [
         Figure::Hvc,
         Figure::IpiWfi,
         Figure::IpiPoll,
@@ -49,6 +53,7 @@ impl Figure {
         Figure::Eoi,
         Figure::SelfIpi,
         Figure::Timer,
+        Figure::Device,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,11 +65,19 @@ impl Figure {
             Figure::Eoi => "eoi",
             Figure::SelfIpi => "self-ipi",
             Figure::Timer => "timer",
+            Figure::Device => "device",
         }
     }
 
     pub fn by_name(name: &str) -> Option<Figure> {
         Figure::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether the other vCPUs execute nothing while it runs (they wait in
+    /// WFI), so that the PMU's EL1 instruction count under `-icount` is
+    /// this vCPU's alone ([`Args::insns`]).
+    pub fn single(self) -> bool {
+        self.cpus() == 1
     }
 
     /// vCPUs the figure needs.
@@ -78,12 +91,17 @@ impl Figure {
 }
 
 /// What `/chosen/bootargs` asks for: `bench.iters=N` (0 runs each figure's
-/// set-up only, for the exit-count baseline of scripts/bench) and
-/// `bench.only=NAME[,NAME...]`.
+/// set-up only, for the exit-count baseline of scripts/bench),
+/// `bench.only=NAME[,NAME...]` and `bench.insns`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Args {
     pub iters: usize,
     only: [bool; Figure::ALL.len()],
+    /// `bench.insns`: also count the guest's own EL1 instructions per
+    /// operation with the PMU, for the figures where that count is
+    /// exact ([`Figure::single`]). A run of its own: under rvhyp on a CPU
+    /// before PMUv3p5 every PMU access is an EL2 entry.
+    pub insns: bool,
 }
 
 impl Default for Args {
@@ -91,6 +109,7 @@ impl Default for Args {
         Args {
             iters: DEFAULT_ITERS,
             only: [true; Figure::ALL.len()],
+            insns: false,
         }
     }
 }
@@ -106,6 +125,8 @@ impl Args {
                 if args.iters > MAX_ITERS {
                     return Err("bench.iters= is above the guest's 10000");
                 }
+            } else if word == "bench.insns" {
+                args.insns = true;
             } else if let Some(list) = word.strip_prefix("bench.only=") {
                 args.only = [false; Figure::ALL.len()];
                 for name in list.split(',') {
@@ -137,14 +158,16 @@ mod tests {
 
     #[test]
     fn the_command_line_sets_iterations_and_figures() {
-        let a = Args::parse("console=x bench.iters=20 bench.only=hvc,timer").unwrap();
+        let a = Args::parse("console=x bench.iters=20 bench.only=device,hvc,timer").unwrap();
         assert_eq!(a.iters, 20);
         let wanted: std::vec::Vec<_> = Figure::ALL.into_iter().filter(|&f| a.wants(f)).collect();
-        assert_eq!(wanted, [Figure::Hvc, Figure::Timer]);
+        assert_eq!(wanted, [Figure::Hvc, Figure::Timer, Figure::Device]);
         let d = Args::parse("").unwrap();
         assert_eq!(d.iters, DEFAULT_ITERS);
         assert!(Figure::ALL.into_iter().all(|f| d.wants(f)));
         assert_eq!(Args::parse("bench.iters=0").unwrap().iters, 0);
+        assert!(!d.insns);
+        assert!(Args::parse("bench.iters=5 bench.insns").unwrap().insns);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! the hypervisor boots like a kernel. It reads its device tree, picks the
 //! interrupt-controller backend from it, starts every vCPU with PSCI, times
 //! each figure (docs/performance.md) and prints one `bench NAME n=… mean_ns=…
-//! min_ns=… median_ns=…` line per figure, then powers off.
+//! min_ns=… median_ns=…` line per figure (with `bench.insns`, for a
+//! single-vCPU figure also `bench NAME insns mean_ns=… guest_insns=…
+//! el2_insns=…`), then powers off.
 //!
 //! Layout: `arch` and `console` are the conformance guest's own
 //! (guests/selftest, as path modules: boot.S, the vectors, hypercalls, the

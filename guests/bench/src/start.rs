@@ -121,13 +121,29 @@ extern "C" fn primary_main(dtb: u64) -> ! {
         Backend::GicV2 { gicd, gicc } => Chip::GicV2(GicV2::new(gicd, gicc, gic_vtimer)),
     });
     let rvic = matches!(backend, Backend::Rvic);
-    with_chip!(chip, c => run(c, rvic, &info, &args))
+    let uart = figures::Uart {
+        base: info.console,
+        line: backend.device_line(
+            &fdt,
+            info.console,
+            info.stdout
+                .filter(|c| c.is_pl011)
+                .and_then(|c| c.device.irq),
+        ),
+    };
+    with_chip!(chip, c => run(c, rvic, &info, &args, uart))
 }
 
 /// On vCPU 0: the banner, the other vCPUs started, every figure asked
 /// for, the closing report, SYSTEM_OFF. `rvic`: the backend is rVIC,
 /// which needs a hypervisor to answer its calls.
-fn run(chip: &impl IrqChip, rvic: bool, info: &dt::GuestInfo, args: &Args) -> ! {
+fn run(
+    chip: &impl IrqChip,
+    rvic: bool,
+    info: &dt::GuestInfo,
+    args: &Args,
+    uart: figures::Uart,
+) -> ! {
     let n = info.mpidrs().len();
     println!(
         "# rvhyp benchmark guest (bench {}): {} backend, {n} vCPU(s), counter {} Hz, {} iterations per figure",
@@ -176,9 +192,23 @@ fn run(chip: &impl IrqChip, rvic: bool, info: &dt::GuestInfo, args: &Args) -> ! 
             );
             continue;
         }
-        match figures::run(chip, f, args.iters) {
+        match figures::run(chip, f, args.iters, uart) {
             Ok(Some(s)) => println!("bench {} {s}", f.name()),
             Ok(None) => println!("bench {} n=0 (set-up only)", f.name()),
+            Err(e) => println!("bench {} failed: {e}", f.name()),
+        }
+        if !args.insns || !f.single() || args.iters == 0 {
+            continue;
+        }
+        match figures::guest_insns(chip, f, args.iters, uart) {
+            Ok(Some(i)) => println!(
+                "bench {} insns mean_ns={} guest_insns={} el2_insns={}",
+                f.name(),
+                Tenths(i.time as i64),
+                Tenths(i.guest),
+                Tenths(i.time as i64 - i.guest)
+            ),
+            Ok(None) => println!("bench {} insns guest_insns=n/a (no PMU)", f.name()),
             Err(e) => println!("bench {} failed: {e}", f.name()),
         }
     }
@@ -186,6 +216,17 @@ fn run(chip: &impl IrqChip, rvic: bool, info: &dt::GuestInfo, args: &Args) -> ! 
     println!("bench done");
     arch::hvc(PSCI_SYSTEM_OFF, [0; 3]);
     arch::park()
+}
+
+/// A count in tenths, printed as `-12.3`.
+struct Tenths(i64);
+
+impl core::fmt::Display for Tenths {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let a = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{}", a / 10, a % 10)
+    }
 }
 
 /// vCPU `cpu` (1..) after PSCI CPU_ON, MMU on (boot.S also passes the EL1

@@ -12,7 +12,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
 use bench::irqchip::IrqChip;
 use selftest::MAX_CPUS;
 
-use crate::cpu::{now, relax, wfi};
+use crate::cpu::{now, now_insns, relax, wfi};
 use crate::{arch, console};
 
 /// The software interrupt the IPI figures send.
@@ -41,8 +41,38 @@ pub static HANDLED: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CP
 pub static IDLES: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
 /// The counter at the entry of the last virtual timer handler (0: none yet).
 pub static TIMER_ENTRY: AtomicU64 = AtomicU64::new(0);
+/// While set (the `timer` figure's instruction count), the handler also
+/// reads the PMU's instruction count at its entry, into [`TIMER_INSNS`]
+/// (the test costs every handler its few instructions, before the entry
+/// time is read, so that the count ends where `timed`'s does).
+pub static ENTRY_INSNS: AtomicBool = AtomicBool::new(false);
+pub static TIMER_INSNS: AtomicU32 = AtomicU32::new(0);
+/// The `device` figure's PL011 (its base) and the INTID its TX interrupt
+/// was routed to (`u32::MAX`: none).
+pub static DEVICE_UART: AtomicU64 = AtomicU64::new(0);
+pub static DEVICE_INTID: AtomicU32 = AtomicU32::new(u32::MAX);
+/// Set by the handler when it has deasserted and completed that interrupt.
+pub static DEVICE_DONE: AtomicBool = AtomicBool::new(false);
 static SPURIOUS: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
 static UNEXPECTED: AtomicU32 = AtomicU32::new(0);
+
+const UARTFR: u64 = 0x18;
+const UARTFR_BUSY: u32 = 1 << 3;
+const UARTFR_TXFE: u32 = 1 << 7;
+const UARTIMSC: u64 = 0x38;
+const UARTIMSC_TXIM: u32 = 1 << 5;
+
+/// The PL011 at `base` has sent everything: TX FIFO empty, not busy.
+pub fn pl011_drained(base: u64) -> bool {
+    arch::read32(base + UARTFR) & (UARTFR_TXFE | UARTFR_BUSY) == UARTFR_TXFE
+}
+
+/// Set the PL011's interrupt mask to the TX interrupt alone (`tx`) or to
+/// none: with the TX FIFO at or below its trigger level (drained), its
+/// line is high exactly while TXIM is set.
+pub fn pl011_txim(base: u64, tx: bool) {
+    arch::write32(base + UARTIMSC, if tx { UARTIMSC_TXIM } else { 0 });
+}
 
 /// How long a wait may take, in counter ticks: 200 ms.
 fn limit() -> u64 {
@@ -119,7 +149,10 @@ pub fn serve(chip: &impl IrqChip, cpu: usize) -> ! {
 
 /// The IRQ exception on vCPU `cpu`: one acknowledge, one completion.
 pub fn irq(chip: &impl IrqChip, cpu: usize) {
-    let entry = now();
+    let (entry, entry_insns) = match ENTRY_INSNS.load(Relaxed) {
+        true => now_insns(),
+        false => (now(), 0),
+    };
     let Some(irq) = chip.acknowledge() else {
         SPURIOUS[cpu].fetch_add(1, Relaxed);
         return;
@@ -129,10 +162,20 @@ pub fn irq(chip: &impl IrqChip, cpu: usize) {
         // Quieten the level source (the deadline moves to the end of
         // time), then tell the controller, then complete.
         arch::vtimer_cval(u64::MAX);
+        TIMER_INSNS.store(entry_insns, Relaxed);
         TIMER_ENTRY.store(entry, Release);
         chip.level_quiet(intid);
     } else if intid == IPI || intid == SELF_IPI {
         FLAG[cpu].store(true, Release);
+    } else if intid == DEVICE_INTID.load(Relaxed) {
+        // Deassert (TXIM off), tell the controller, complete; the flag
+        // comes after the completion, which the figure includes.
+        pl011_txim(DEVICE_UART.load(Relaxed), false);
+        chip.level_quiet(intid);
+        chip.complete(irq);
+        HANDLED[cpu].fetch_add(1, Release);
+        DEVICE_DONE.store(true, Release);
+        return;
     } else if intid != DOORBELL {
         UNEXPECTED.fetch_add(1, Relaxed);
     }
