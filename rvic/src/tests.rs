@@ -235,7 +235,7 @@ fn fairness_bound_with_everything_deliverable() {
             let mut acks = 0;
             loop {
                 // The two acknowledgements, alternately: one cursor.
-                let got = if (acks + k as u32) % 2 == 0 {
+                let got = if (acks + k as u32).is_multiple_of(2) {
                     r.acknowledge().unwrap()
                 } else {
                     r.acknowledge_unmasked().unwrap()
