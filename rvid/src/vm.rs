@@ -13,8 +13,8 @@
 //! * Calls on a target (SET_MASKED, CLEAR_MASKED, IS_PENDING, SIGNAL,
 //!   CLEAR_PENDING) lock the target's rVIC only: a SIGNAL from vCPU a to b
 //!   never touches a's. ENABLE, DISABLE, ACKNOWLEDGE (and, in 0.4,
-//!   ACKNOWLEDGE_UNMASKED), RESAMPLE of a trusted
-//!   INTID and [`Vm::set_trusted_level`] lock that one vCPU's rVIC.
+//!   ACKNOWLEDGE_UNMASKED), RESAMPLE of a trusted INTID and
+//!   [`Vm::set_trusted_level`] lock that one vCPU's rVIC.
 //! * MAP, [`Vm::set_input_line`] and RESAMPLE of an untrusted INTID lock the
 //!   table, then, still holding it, at most the route's target rVIC. That
 //!   orders line changes against MAP: an assertion lands wholly on the old
@@ -35,7 +35,8 @@
 //! # Where the ABI is silent
 //!
 //! * The function ID is W0 (SMCCC); any other ID, SMC32 ones included, gets
-//!   NOT_SUPPORTED, as does ACKNOWLEDGE_UNMASKED when the VM offers 0.3. Argument registers a call does not use are ignored.
+//!   NOT_SUPPORTED, as does ACKNOWLEDGE_UNMASKED when the VM offers 0.3.
+//!   Argument registers a call does not use are ignored.
 //! * Arguments are checked in order: a bad target and a bad INTID together
 //!   give INVALID_CPU(0). A target must equal a vCPU's affinity value; a
 //!   value with bits outside [`AFFINITY_MASK`] names no vCPU.
