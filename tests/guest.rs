@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! The conformance guest (guests/selftest) checks the rVIC/rVID ABI end to
 //! end on real traps: on GICv2 and GICv3, with 1 and 4 vCPUs, with both
-//! ways of raising the virtual IRQ line.
+//! ways of raising the virtual IRQ line, on ABI 0.3 (the default) and 0.4.
 
 use std::time::Duration;
 
@@ -16,6 +16,29 @@ fn conformance(gic: &str, smp: usize, delivery: &str) {
 /// [`conformance`] on QEMU CPU model `cpu` (`None`: scripts/run's default,
 /// `max` on GICv3 and `cortex-a57` on GICv2).
 fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) -> system_tests::Run {
+    conformance_abi(cpu, gic, smp, delivery, "0.3")
+}
+
+/// The ACKNOWLEDGE_UNMASKED checks of each ABI version (`--abi`): under
+/// 0.3 that its ID is NOT_SUPPORTED (the ABI row, and with an INTID
+/// deliverable); under 0.4 the call's five and the random model's, which
+/// then makes it too.
+fn unmasked_checks(abi: &str) -> usize {
+    if abi == "0.4" {
+        6
+    } else {
+        2
+    }
+}
+
+/// [`conformance_on`] with the hypervisor offering rVIC ABI `abi`.
+fn conformance_abi(
+    cpu: Option<&str>,
+    gic: &str,
+    smp: usize,
+    delivery: &str,
+    abi: &str,
+) -> system_tests::Run {
     let n = smp.to_string();
     // -icount: the guest's timeouts count instructions, not host time, so a
     // busy 2-core host cannot make a check fail (and the counters repeat).
@@ -30,6 +53,8 @@ fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) -> s
         &n,
         "--delivery",
         delivery,
+        "--abi",
+        abi,
     ];
     if let Some(cpu) = cpu {
         args.extend(["--cpu", cpu]);
@@ -53,6 +78,14 @@ fn conformance_on(cpu: Option<&str>, gic: &str, smp: usize, delivery: &str) -> s
     assert!(!run.has("FATAL") && !run.has("PANIC"), "{ctx}");
     assert_eq!(run.status, Some(0), "scripts/run did not exit 0: {ctx}");
     assert_devices_agree(&run, &ctx);
+    assert!(run.has(&format!(", rVIC ABI {abi}")), "{ctx}");
+    assert!(run.has(&format!("# rVIC ABI {abi}, ")), "{ctx}");
+    let unmasked = run
+        .output
+        .lines()
+        .filter(|l| l.starts_with("ok ") && l.contains("ACKNOWLEDGE_UNMASKED"))
+        .count();
+    assert_eq!(unmasked, unmasked_checks(abi), "ABI {abi}: {ctx}");
     // QEMU virt gives the guest its PL031: its line checks must run.
     assert!(
         run.output
@@ -183,6 +216,18 @@ fn gicv3_four_vcpus_vi() {
 #[test]
 fn gicv3_four_vcpus_lr() {
     conformance("v3", 4, "lr");
+}
+
+/// ABI 0.4 (`rvhyp.abi=0.4`): VERSION answers 4 and ACKNOWLEDGE_UNMASKED
+/// works, on each GIC with its own way of raising the line.
+#[test]
+fn gicv3_four_vcpus_vi_abi_0_4() {
+    conformance_abi(None, "v3", 4, "vi", "0.4");
+}
+
+#[test]
+fn gicv2_four_vcpus_lr_abi_0_4() {
+    conformance_abi(None, "v2", 4, "lr", "0.4");
 }
 
 #[test]

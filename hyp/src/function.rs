@@ -26,7 +26,9 @@ pub enum Function {
     /// mitigations, which only the firmware can answer.
     Workaround(u32),
     Psci(Psci),
-    /// An rVIC or rVID call (`docs/rvic-abi.md`).
+    /// An rVIC or rVID call (`docs/rvic-abi.md`), of the latest ABI
+    /// version: one the VM's version does not offer is answered as
+    /// [`Function::Unknown`].
     Interrupt(Call),
     /// Anything else.
     Unknown,
@@ -171,7 +173,7 @@ mod tests {
             0xc500_00ff,
             0xc500_0103,
             0xc500_01ff,
-            0xc500_020b,
+            0xc500_020c,
             0x8500_0200,
             0,
         ] {

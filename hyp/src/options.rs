@@ -4,6 +4,8 @@
 //! left for others; a known option with a bad value is refused with a line
 //! saying what it takes.
 
+use rvid::rvic::Abi;
+
 /// Least and most guest RAM, in MiB: the most is the 39-bit (512 GiB)
 /// address space stage 2 maps (`arch/stage2.rs`), so `mem_mib << 20`
 /// cannot overflow either.
@@ -41,6 +43,9 @@ pub struct Options {
     /// Guest RAM, in MiB.
     pub mem_mib: u64,
     pub power_off: PowerOff,
+    /// The rVIC/rVID ABI version the guest is offered: 0.3, the 2020
+    /// behaviour, unless `rvhyp.abi=0.4` adds ACKNOWLEDGE_UNMASKED.
+    pub abi: Abi,
 }
 
 impl Default for Options {
@@ -50,6 +55,7 @@ impl Default for Options {
             trap_wfi: true,
             mem_mib: 512,
             power_off: PowerOff::Firmware,
+            abi: Abi::V0_3,
         }
     }
 }
@@ -72,6 +78,9 @@ impl Options {
                 ("rvhyp.power_off", "firmware") => o.power_off = PowerOff::Firmware,
                 ("rvhyp.power_off", "park") => o.power_off = PowerOff::Park,
                 ("rvhyp.power_off", _) => return Err("rvhyp.power_off takes firmware or park"),
+                ("rvhyp.abi", "0.3") => o.abi = Abi::V0_3,
+                ("rvhyp.abi", "0.4") => o.abi = Abi::V0_4,
+                ("rvhyp.abi", _) => return Err("rvhyp.abi takes 0.3 or 0.4"),
                 ("rvhyp.guest_mem", v) => {
                     o.mem_mib = v.parse().map_err(|_| "rvhyp.guest_mem takes MiB")?;
                     if !(GUEST_MEM_MIN_MIB..=GUEST_MEM_MAX_MIB).contains(&o.mem_mib)
@@ -105,7 +114,7 @@ mod tests {
     #[test]
     fn every_option_and_the_last_word_wins() {
         let o = Options::parse(
-            "rvhyp.delivery=lr rvhyp.wfi=native rvhyp.guest_mem=64 rvhyp.power_off=park",
+            "rvhyp.delivery=lr rvhyp.wfi=native rvhyp.guest_mem=64 rvhyp.power_off=park rvhyp.abi=0.4",
         )
         .unwrap();
         assert_eq!(
@@ -115,8 +124,12 @@ mod tests {
                 trap_wfi: false,
                 mem_mib: 64,
                 power_off: PowerOff::Park,
+                abi: Abi::V0_4,
             }
         );
+        assert_eq!(Options::default().abi, Abi::V0_3);
+        let o = Options::parse("rvhyp.abi=0.4 rvhyp.abi=0.3").unwrap();
+        assert_eq!(o.abi, Abi::V0_3);
         let o = Options::parse("rvhyp.power_off=park rvhyp.power_off=firmware").unwrap();
         assert_eq!(o.power_off, PowerOff::Firmware);
         let o = Options::parse("rvhyp.delivery=lr rvhyp.delivery=vi").unwrap();
@@ -137,6 +150,13 @@ mod tests {
             Options::parse("rvhyp.power_off=now"),
             Err("rvhyp.power_off takes firmware or park")
         );
+        for bad in ["4", "0.5", "v0.4", ""] {
+            assert_eq!(
+                Options::parse(&format!("rvhyp.abi={bad}")),
+                Err("rvhyp.abi takes 0.3 or 0.4"),
+                "{bad}"
+            );
+        }
         assert_eq!(
             Options::parse("rvhyp.guest_mem=lots"),
             Err("rvhyp.guest_mem takes MiB")

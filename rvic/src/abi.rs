@@ -2,8 +2,6 @@
 //! The numbers a guest sees: function IDs, the status word, the version.
 //! Nothing here holds state.
 
-/// `major << 16 | minor`: both components implement version 0.3.
-pub const VERSION: u64 = 3;
 /// x0 of a call that succeeded.
 pub const SUCCESS: u64 = 0;
 /// SMCCC `NOT_SUPPORTED` (-1): x0 for a function ID this ABI does not define.
@@ -26,7 +24,33 @@ pub mod timer_intid {
 
 const RVID_BASE: u32 = 0xC500_0100;
 const RVIC_BASE: u32 = 0xC500_0200;
-const RVIC_CALLS: u32 = 11;
+const RVIC_CALLS: u32 = 12;
+
+/// The version of the ABI a VM offers, for both components.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Abi {
+    /// 0.3: the calls of the 2020 patches with their semantics.
+    #[default]
+    V0_3,
+    /// 0.4: 0.3 and ACKNOWLEDGE_UNMASKED.
+    V0_4,
+}
+
+impl Abi {
+    /// What VERSION returns: `major << 16 | minor`.
+    pub const fn version(self) -> u64 {
+        match self {
+            Abi::V0_3 => 3,
+            Abi::V0_4 => 4,
+        }
+    }
+
+    /// Whether this version defines `call`; a call it does not define is
+    /// answered NOT_SUPPORTED, as an unknown function ID.
+    pub const fn offers(self, call: Call) -> bool {
+        !matches!((self, call), (Abi::V0_3, Call::AcknowledgeUnmasked))
+    }
+}
 
 /// Every call of the ABI; the discriminant indexes per-call counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -42,14 +66,15 @@ pub enum Call {
     ClearPending,
     Acknowledge,
     Resample,
+    AcknowledgeUnmasked,
     RvidVersion,
     Map,
     Unmap,
 }
 
 impl Call {
-    /// How many calls the ABI has.
-    pub const COUNT: usize = 14;
+    /// How many calls the ABI has, in its latest version.
+    pub const COUNT: usize = 15;
     /// All calls, in discriminant order.
     pub const ALL: [Call; Self::COUNT] = [
         Call::RvicVersion,
@@ -63,6 +88,7 @@ impl Call {
         Call::ClearPending,
         Call::Acknowledge,
         Call::Resample,
+        Call::AcknowledgeUnmasked,
         Call::RvidVersion,
         Call::Map,
         Call::Unmap,
@@ -73,7 +99,7 @@ impl Call {
     pub fn from_fid(fid: u64) -> Option<Call> {
         let fid = fid as u32;
         let index = match fid {
-            RVIC_BASE..=0xC500_020A => fid - RVIC_BASE,
+            RVIC_BASE..=0xC500_020B => fid - RVIC_BASE,
             RVID_BASE..=0xC500_0102 => fid - RVID_BASE + RVIC_CALLS,
             _ => return None,
         };

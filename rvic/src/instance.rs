@@ -8,7 +8,7 @@
 //! [`Rvic::set_pending`]. Every operation is O(1): bits are kept in words of
 //! 64 and `ready` has one bit per word that holds a deliverable INTID.
 //!
-//! Fairness: ACKNOWLEDGE returns the first deliverable INTID at or after
+//! Fairness: ACKNOWLEDGE (and ACKNOWLEDGE_UNMASKED alike) returns the first deliverable INTID at or after
 //! `next` (cyclically) and moves `next` just past it. While an INTID `j`
 //! stays deliverable, each acknowledgement that returns some `k != j` returns
 //! one strictly between `next` and `j`, so `next` gets closer to `j`: `j` is
@@ -138,12 +138,26 @@ impl Rvic {
     /// made masked and not pending in one step.
     #[inline]
     pub fn acknowledge(&mut self) -> Result<u32, Error> {
+        self.take(true)
+    }
+
+    /// ACKNOWLEDGE_UNMASKED (0.4): as [`Rvic::acknowledge`], but the INTID
+    /// is only made not pending; its masked bit stays clear, so a new
+    /// assertion makes it deliverable again with no CLEAR_MASKED.
+    #[inline]
+    pub fn acknowledge_unmasked(&mut self) -> Result<u32, Error> {
+        self.take(false)
+    }
+
+    /// Both acknowledgements: the pick, pending := 0, masked := `mask`.
+    #[inline]
+    fn take(&mut self, mask: bool) -> Result<u32, Error> {
         if !self.enabled {
             return Err(Error::Disabled);
         }
         let intid = self.next_ready().ok_or(Error::NoInterrupts)?;
         self.update(intid, |word, bit| {
-            word.masked |= bit;
+            set(&mut word.masked, bit, mask);
             word.pending &= !bit;
         });
         self.next = (intid + 1) % self.space.total();

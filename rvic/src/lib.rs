@@ -16,6 +16,6 @@ mod space;
 #[cfg(test)]
 mod tests;
 
-pub use abi::{timer_intid, Call, Error, AFFINITY_MASK, NOT_SUPPORTED, SUCCESS, VERSION};
+pub use abi::{timer_intid, Abi, Call, Error, AFFINITY_MASK, NOT_SUPPORTED, SUCCESS};
 pub use instance::{NotLevel, Rvic};
 pub use space::{IntidSpace, SpaceError, MAX_INTIDS};

@@ -61,7 +61,7 @@ fn space_limits() {
 #[test]
 fn function_ids() {
     let fids: Vec<u32> = Call::ALL.iter().map(|c| c.fid()).collect();
-    let expected: Vec<u32> = (0xC500_0200..=0xC500_020A)
+    let expected: Vec<u32> = (0xC500_0200..=0xC500_020B)
         .chain(0xC500_0100..=0xC500_0102)
         .collect();
     assert_eq!(fids, expected);
@@ -75,7 +75,7 @@ fn function_ids() {
         );
     }
     for fid in [
-        0xC500_020B,
+        0xC500_020C,
         0xC500_01FF,
         0xC500_0103,
         0xC500_00FF,
@@ -98,7 +98,22 @@ fn status_words() {
     assert_eq!(Error::Disabled.status(), 3);
     assert_eq!(Error::NoInterrupts.status(), 4);
     assert_eq!(NOT_SUPPORTED as i64, -1);
-    assert_eq!(VERSION, 0x0000_0003);
+    assert_eq!(Abi::default(), Abi::V0_3);
+    assert_eq!(Abi::V0_3.version(), 0x0000_0003);
+    assert_eq!(Abi::V0_4.version(), 0x0000_0004);
+}
+
+#[test]
+fn acknowledge_unmasked_only_in_0_4() {
+    for call in Call::ALL {
+        assert!(Abi::V0_4.offers(call), "{call:?}");
+        assert_eq!(
+            Abi::V0_3.offers(call),
+            call != Call::AcknowledgeUnmasked,
+            "{call:?}"
+        );
+    }
+    assert_eq!(Call::AcknowledgeUnmasked.fid(), 0xC500_020B);
 }
 
 #[test]
@@ -139,6 +154,51 @@ fn signal_and_acknowledge() {
 }
 
 #[test]
+fn acknowledge_unmasked_leaves_the_intid_unmasked() {
+    let mut r = Rvic::new(space(32, 32));
+    assert_eq!(r.acknowledge_unmasked(), Err(Error::Disabled));
+    r.set_enabled(true);
+    assert_eq!(r.acknowledge_unmasked(), Err(Error::NoInterrupts));
+    r.set_masked(5, false);
+    assert_eq!(r.signal(5), Ok(false));
+    assert_eq!(r.acknowledge_unmasked(), Ok(5));
+    assert!(!r.is_masked(5) && !r.is_pending(5) && !r.notification());
+    assert_eq!(r.acknowledge_unmasked(), Err(Error::NoInterrupts));
+    // A new assertion during the handler is deliverable at once.
+    assert_eq!(r.signal(5), Ok(false));
+    assert!(r.notification());
+    r.set_enabled(false);
+    assert_eq!(r.acknowledge_unmasked(), Err(Error::Disabled));
+    assert!(r.is_pending(5), "a refused acknowledgement takes nothing");
+    r.set_enabled(true);
+    assert_eq!(r.acknowledge_unmasked(), Ok(5));
+    // A masked pending INTID is not taken.
+    r.set_masked(6, true);
+    r.set_pending(6, true);
+    assert_eq!(r.acknowledge_unmasked(), Err(Error::NoInterrupts));
+    assert!(r.is_pending(6) && r.is_masked(6));
+}
+
+#[test]
+fn acknowledge_unmasked_keeps_level_semantics() {
+    let mut r = Rvic::new(space(32, 32));
+    r.declare_level(27).unwrap();
+    r.set_enabled(true);
+    r.set_masked(27, false);
+    r.set_line(27, true).unwrap();
+    assert_eq!(r.acknowledge_unmasked(), Ok(27));
+    // The line is still high, but only RESAMPLE makes it pending again.
+    assert_eq!(r.set_line(27, true), Ok(false));
+    assert!(!r.is_pending(27) && !r.notification());
+    assert_eq!(r.resample(27), Some(true));
+    assert!(r.is_pending(27) && r.notification());
+    assert_eq!(r.acknowledge_unmasked(), Ok(27));
+    r.set_line(27, false).unwrap();
+    assert_eq!(r.resample(27), Some(false));
+    assert!(!r.is_pending(27) && !r.notification());
+}
+
+#[test]
 fn acknowledge_rotates() {
     let mut r = Rvic::new(space(32, 32));
     r.set_enabled(true);
@@ -171,10 +231,15 @@ fn fairness_bound_with_everything_deliverable() {
             r.set_masked(i, false);
             r.set_pending(i, true);
         }
-        for watched in [0, 1, n / 2, n - 1] {
+        for (k, watched) in [0, 1, n / 2, n - 1].into_iter().enumerate() {
             let mut acks = 0;
             loop {
-                let got = r.acknowledge().unwrap();
+                // The two acknowledgements, alternately: one cursor.
+                let got = if (acks + k as u32).is_multiple_of(2) {
+                    r.acknowledge().unwrap()
+                } else {
+                    r.acknowledge_unmasked().unwrap()
+                };
                 acks += 1;
                 r.set_masked(got, false);
                 r.set_pending(got, true);
@@ -210,8 +275,14 @@ fn acknowledge_matches_naive_scan() {
             for _ in 0..8 {
                 assert_eq!(r.notification(), naive_notification(&r));
                 let expected = naive_pick(&r, next);
-                assert_eq!(r.acknowledge().ok(), expected);
+                let unmasked = rng.below(2) == 0;
+                if unmasked {
+                    assert_eq!(r.acknowledge_unmasked().ok(), expected);
+                } else {
+                    assert_eq!(r.acknowledge().ok(), expected);
+                }
                 if let Some(i) = expected {
+                    assert!(!r.is_pending(i) && r.is_masked(i) != unmasked);
                     next = (i + 1) % n;
                     // Re-deliver now and then so words empty and refill.
                     if rng.below(3) == 0 {

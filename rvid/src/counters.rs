@@ -10,9 +10,11 @@ use rvic::Call;
 pub struct Counters {
     /// Hypercalls this vCPU made, indexed by `Call as usize`.
     pub calls: [u64; Call::COUNT],
-    /// Hypercalls this vCPU made with a function ID the ABI does not define.
+    /// Hypercalls this vCPU made with a function ID the VM's ABI version
+    /// does not define.
     pub unsupported: u64,
-    /// ACKNOWLEDGEs by this vCPU that returned an INTID.
+    /// ACKNOWLEDGEs and ACKNOWLEDGE_UNMASKEDs by this vCPU that returned an
+    /// INTID.
     pub acks: u64,
     /// Assertions on this vCPU's rVIC (SIGNAL, an edge input, a rising level
     /// line) that found the INTID already pending and merged with it.

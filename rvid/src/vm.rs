@@ -12,8 +12,9 @@
 //!
 //! * Calls on a target (SET_MASKED, CLEAR_MASKED, IS_PENDING, SIGNAL,
 //!   CLEAR_PENDING) lock the target's rVIC only: a SIGNAL from vCPU a to b
-//!   never touches a's. ENABLE, DISABLE, ACKNOWLEDGE, RESAMPLE of a trusted
-//!   INTID and [`Vm::set_trusted_level`] lock that one vCPU's rVIC.
+//!   never touches a's. ENABLE, DISABLE, ACKNOWLEDGE (and, in 0.4,
+//!   ACKNOWLEDGE_UNMASKED), RESAMPLE of a trusted INTID and
+//!   [`Vm::set_trusted_level`] lock that one vCPU's rVIC.
 //! * MAP, [`Vm::set_input_line`] and RESAMPLE of an untrusted INTID lock the
 //!   table, then, still holding it, at most the route's target rVIC. That
 //!   orders line changes against MAP: an assertion lands wholly on the old
@@ -34,7 +35,8 @@
 //! # Where the ABI is silent
 //!
 //! * The function ID is W0 (SMCCC); any other ID, SMC32 ones included, gets
-//!   NOT_SUPPORTED. Argument registers a call does not use are ignored.
+//!   NOT_SUPPORTED, as does ACKNOWLEDGE_UNMASKED when the VM offers 0.3.
+//!   Argument registers a call does not use are ignored.
 //! * Arguments are checked in order: a bad target and a bad INTID together
 //!   give INVALID_CPU(0). A target must equal a vCPU's affinity value; a
 //!   value with bits outside [`AFFINITY_MASK`] names no vCPU.
@@ -48,8 +50,8 @@ use crate::counters::{bump, Cells};
 use crate::{Counters, LineEffect, Route, Rvid, Trigger, VcpuSet};
 use alloc::boxed::Box;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use rvic::{Call, Error, IntidSpace, NotLevel, Rvic, SpaceError, AFFINITY_MASK};
-use rvic::{NOT_SUPPORTED, VERSION};
+use rvic::NOT_SUPPORTED;
+use rvic::{Abi, Call, Error, IntidSpace, NotLevel, Rvic, SpaceError, AFFINITY_MASK};
 use spin::Mutex;
 
 /// What a VM's interrupt controller is built from.
@@ -65,6 +67,8 @@ pub struct VmConfig<'a> {
     pub inputs: &'a [Trigger],
     /// Trusted INTIDs driven by a level source on every vCPU (the timers).
     pub level_trusted: &'a [u32],
+    /// The ABI version offered: VERSION's answer, and which calls exist.
+    pub abi: Abi,
 }
 
 /// Why [`Vm::new`] refused a configuration.
@@ -138,6 +142,7 @@ impl Physical for NoHardware {
 /// The interrupt controller of one VM. `Sync`: see the module doc.
 pub struct Vm {
     space: IntidSpace,
+    abi: Abi,
     mpidrs: Box<[u64]>,
     vcpus: Box<[Vcpu]>,
     rvid: Mutex<Rvid>,
@@ -179,6 +184,7 @@ impl Vm {
         };
         Ok(Vm {
             space,
+            abi: cfg.abi,
             mpidrs: cfg.mpidrs.into(),
             vcpus: (0..count).map(vcpu).collect(),
             rvid: Mutex::new(Rvid::new(space, count, cfg.inputs)),
@@ -189,6 +195,11 @@ impl Vm {
     /// `T` and `U`.
     pub fn space(&self) -> IntidSpace {
         self.space
+    }
+
+    /// The ABI version this VM offers.
+    pub fn abi(&self) -> Abi {
+        self.abi
     }
 
     /// The number of vCPUs.
@@ -235,13 +246,7 @@ impl Vm {
     pub fn hypercall(&self, caller: usize, fid: u64, x1: u64, x2: u64, x3: u64) -> HvcResult {
         match Call::from_fid(fid) {
             Some(call) => self.call(caller, call, [x1, x2, x3], &mut NoHardware),
-            None => {
-                self.vcpus[caller].counters.call(None);
-                HvcResult {
-                    regs: [NOT_SUPPORTED, 0, 0, 0],
-                    ..HvcResult::default()
-                }
-            }
+            None => self.unsupported(caller),
         }
     }
 
@@ -252,7 +257,8 @@ impl Vm {
     /// state (physical level lines give no event when they fall), and a
     /// successful MAP tells it where the input now goes, so that the
     /// physical line is steered before another MAP of the same input can
-    /// run. Each call takes the locks it needs once.
+    /// run. Each call takes the locks it needs once. A call the VM's ABI
+    /// version does not offer is answered as an unknown function ID.
     pub fn call(
         &self,
         caller: usize,
@@ -260,6 +266,9 @@ impl Vm {
         args: [u64; 3],
         hw: &mut impl Physical,
     ) -> HvcResult {
+        if !self.abi.offers(call) {
+            return self.unsupported(caller);
+        }
         self.vcpus[caller].counters.call(Some(call));
         let mut out = HvcResult::default();
         match self.dispatch(caller, call, args, &mut out, hw) {
@@ -267,6 +276,15 @@ impl Vm {
             Err(error) => out.regs[0] = error.status(),
         }
         out
+    }
+
+    /// NOT_SUPPORTED, counted as such.
+    fn unsupported(&self, caller: usize) -> HvcResult {
+        self.vcpus[caller].counters.call(None);
+        HvcResult {
+            regs: [NOT_SUPPORTED, 0, 0, 0],
+            ..HvcResult::default()
+        }
     }
 
     /// A trusted level source of `vcpu` changed (see [`Rvic::set_line`]).
@@ -314,7 +332,7 @@ impl Vm {
     ) -> Result<u64, Error> {
         let kick = &mut out.kick;
         match call {
-            Call::RvicVersion | Call::RvidVersion => Ok(VERSION),
+            Call::RvicVersion | Call::RvidVersion => Ok(self.abi.version()),
             Call::Info => match x[0] {
                 0 => Ok(self.space.trusted().into()),
                 1 => Ok(self.space.untrusted().into()),
@@ -345,8 +363,12 @@ impl Vm {
                 self.with(vcpu, kick, |r| r.set_pending(intid, false));
                 Ok(0)
             }
-            Call::Acknowledge => {
-                let intid = self.with(caller, kick, Rvic::acknowledge)?;
+            Call::Acknowledge | Call::AcknowledgeUnmasked => {
+                let take = match call {
+                    Call::Acknowledge => Rvic::acknowledge,
+                    _ => Rvic::acknowledge_unmasked,
+                };
+                let intid = self.with(caller, kick, take)?;
                 bump(&self.vcpus[caller].counters.acks);
                 Ok(intid.into())
             }

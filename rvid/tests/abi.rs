@@ -2,7 +2,7 @@
 //! One test per row and per error of the ABI tables in `docs/rvic-abi.md`,
 //! each asserting the exact x0..x3 the guest sees.
 
-use rvid::rvic::{Call, SpaceError};
+use rvid::rvic::{Abi, Call, SpaceError};
 use rvid::{ConfigError, HvcResult, Physical, Resampled, Source, Trigger, VcpuSet, Vm, VmConfig};
 
 /// Hardware that answers RESAMPLE's sample with `self.0` and routes nowhere.
@@ -64,17 +64,24 @@ const SIGNAL: u64 = 0xC500_0207;
 const CLEAR_PENDING: u64 = 0xC500_0208;
 const ACKNOWLEDGE: u64 = 0xC500_0209;
 const RESAMPLE: u64 = 0xC500_020A;
+const ACKNOWLEDGE_UNMASKED: u64 = 0xC500_020B;
 const RVID_VERSION: u64 = 0xC500_0100;
 const MAP: u64 = 0xC500_0101;
 const UNMAP: u64 = 0xC500_0102;
 
+/// A VM offering ABI 0.3, the default.
 fn vm() -> Vm {
+    vm_with(Abi::V0_3)
+}
+
+fn vm_with(abi: Abi) -> Vm {
     Vm::new(VmConfig {
         mpidrs: &[CPU0, CPU1],
         trusted: T as u32,
         untrusted: U as u32,
         inputs: &[Trigger::Edge, Trigger::Level],
         level_trusted: &[TIMER as u32],
+        abi,
     })
     .unwrap()
 }
@@ -134,7 +141,7 @@ fn unknown_function_ids_are_not_supported() {
     for fid in [
         0,
         0x8400_0000,
-        0xC500_020B,
+        0xC500_020C,
         0xC500_01FF,
         0xC500_0103,
         0x8500_0200,
@@ -194,6 +201,7 @@ fn counters_count_calls_acks_merges_and_drops() {
 #[test]
 fn rvic_version() {
     expect(call(&vm(), 0, VERSION, 0, 0, 0), SUCCESS, 0x0000_0003);
+    expect(call(&vm_with(Abi::V0_4), 0, VERSION, 0, 0, 0), SUCCESS, 4);
 }
 
 #[test]
@@ -395,6 +403,112 @@ fn acknowledge_is_fair() {
     expect(call(&vm, 0, ACKNOWLEDGE, 0, 0, 0), SUCCESS, 0);
 }
 
+// ---- ACKNOWLEDGE_UNMASKED (0.4) ----
+
+#[test]
+fn acknowledge_unmasked_is_not_supported_in_0_3() {
+    let vm = vm();
+    deliverable(&vm, 12);
+    let r = call(&vm, 0, ACKNOWLEDGE_UNMASKED, 0, 0, 0);
+    assert_eq!(r, call(&vm, 0, 0xC500_020C, 0, 0, 0), "as an unknown ID");
+    expect(r, NOT_SUPPORTED, 0);
+    assert!(pending(&vm, 0, 12) && !masked(&vm, 0, 12), "nothing taken");
+    let c = vm.counters(0);
+    assert_eq!((c.unsupported, c.acks), (2, 0));
+    assert_eq!(c.calls[Call::AcknowledgeUnmasked as usize], 0);
+    // Through `Vm::call` too, as the hypervisor calls it.
+    let r = vm.call(0, Call::AcknowledgeUnmasked, [0; 3], &mut Router::default());
+    expect(r, NOT_SUPPORTED, 0);
+    assert_eq!(vm.counters(0).unsupported, 3);
+}
+
+#[test]
+fn acknowledge_unmasked_returns_and_clears_but_leaves_unmasked() {
+    let vm = vm_with(Abi::V0_4);
+    deliverable(&vm, 12);
+    let r = call(&vm, 0, ACKNOWLEDGE_UNMASKED, 0, 0, 0);
+    expect(r, SUCCESS, 12);
+    assert!(!masked(&vm, 0, 12) && !pending(&vm, 0, 12));
+    assert_eq!(r.kick.bits(), 0b01);
+    let c = vm.counters(0);
+    assert_eq!(
+        (c.acks, c.calls[Call::AcknowledgeUnmasked as usize]),
+        (1, 1)
+    );
+    // A new SIGNAL is deliverable at once, with no CLEAR_MASKED.
+    let r = ok(&vm, 1, SIGNAL, CPU0, 12);
+    assert_eq!(r.kick.bits(), 0b01);
+    assert!(vm.notification(0));
+    expect(call(&vm, 0, ACKNOWLEDGE_UNMASKED, 0, 0, 0), SUCCESS, 12);
+    expect(
+        call(&vm, 0, ACKNOWLEDGE_UNMASKED, 0, 0, 0),
+        NO_INTERRUPTS,
+        0,
+    );
+    assert_eq!(vm.counters(0).acks, 2);
+}
+
+#[test]
+fn acknowledge_unmasked_disabled_caller_only_and_masked_ones_stay() {
+    let vm = vm_with(Abi::V0_4);
+    deliverable(&vm, 3);
+    ok(&vm, 1, ENABLE, 0, 0);
+    expect(
+        call(&vm, 1, ACKNOWLEDGE_UNMASKED, 0, 0, 0),
+        NO_INTERRUPTS,
+        0,
+    );
+    ok(&vm, 0, DISABLE, 0, 0);
+    expect(call(&vm, 0, ACKNOWLEDGE_UNMASKED, 7, 8, 9), DISABLED, 0);
+    assert!(pending(&vm, 0, 3));
+    ok(&vm, 0, ENABLE, 0, 0);
+    ok(&vm, 1, SET_MASKED, CPU0, 3);
+    expect(
+        call(&vm, 0, ACKNOWLEDGE_UNMASKED, 0, 0, 0),
+        NO_INTERRUPTS,
+        0,
+    );
+    assert!(pending(&vm, 0, 3) && masked(&vm, 0, 3));
+}
+
+#[test]
+fn acknowledge_unmasked_shares_the_fairness_cursor() {
+    let vm = vm_with(Abi::V0_4);
+    for i in [0, 1, 95] {
+        deliverable(&vm, i);
+    }
+    expect(call(&vm, 0, ACKNOWLEDGE_UNMASKED, 0, 0, 0), SUCCESS, 0);
+    ok(&vm, 1, SIGNAL, CPU0, 0);
+    expect(call(&vm, 0, ACKNOWLEDGE, 0, 0, 0), SUCCESS, 1);
+    deliverable(&vm, 1);
+    expect(call(&vm, 0, ACKNOWLEDGE_UNMASKED, 0, 0, 0), SUCCESS, 95);
+    expect(call(&vm, 0, ACKNOWLEDGE_UNMASKED, 0, 0, 0), SUCCESS, 0);
+    expect(call(&vm, 0, ACKNOWLEDGE_UNMASKED, 0, 0, 0), SUCCESS, 1);
+}
+
+#[test]
+fn acknowledge_unmasked_of_a_level_timer_waits_for_resample() {
+    let vm = vm_with(Abi::V0_4);
+    ok(&vm, 0, ENABLE, 0, 0);
+    ok(&vm, 0, CLEAR_MASKED, CPU0, TIMER);
+    vm.set_trusted_level(0, TIMER as u32, true).unwrap();
+    expect(call(&vm, 0, ACKNOWLEDGE_UNMASKED, 0, 0, 0), SUCCESS, TIMER);
+    assert!(!masked(&vm, 0, 27));
+    // The line stays high: no new edge, nothing pending until RESAMPLE.
+    assert!(vm
+        .set_trusted_level(0, TIMER as u32, true)
+        .unwrap()
+        .is_empty());
+    assert!(!pending(&vm, 0, 27) && !vm.notification(0));
+    let r = ok(&vm, 0, RESAMPLE, TIMER, 0);
+    assert_eq!(
+        r.resampled,
+        resampled(Source::Trusted { vcpu: 0, intid: 27 }, true)
+    );
+    assert!(pending(&vm, 0, 27) && vm.notification(0));
+    assert_eq!(r.kick.bits(), 0b01);
+}
+
 fn resampled(source: Source, asserted: bool) -> Option<Resampled> {
     Some(Resampled { source, asserted })
 }
@@ -572,6 +686,11 @@ fn resample_intid_past_t_plus_u_is_error_parameter_0() {
 #[test]
 fn rvid_version() {
     expect(call(&vm(), 1, RVID_VERSION, 0, 0, 0), SUCCESS, 0x0000_0003);
+    expect(
+        call(&vm_with(Abi::V0_4), 1, RVID_VERSION, 0, 0, 0),
+        SUCCESS,
+        4,
+    );
 }
 
 #[test]
@@ -736,6 +855,7 @@ fn config_is_validated() {
         untrusted: 32,
         inputs: &[],
         level_trusted: &[],
+        abi: Abi::V0_3,
     };
     let err = |cfg: VmConfig| Vm::new(cfg).err();
     assert_eq!(err(base), None);

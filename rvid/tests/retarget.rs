@@ -19,6 +19,7 @@
 //! can be delivered twice, whatever the hypervisor does, as
 //! `ending_inside_the_sequence_doubles_the_interrupt` shows.
 
+use rvid::rvic::Abi;
 use rvid::{Trigger, Vm, VmConfig};
 
 const INTID: u64 = 40;
@@ -78,6 +79,7 @@ impl Run {
             untrusted: 32,
             inputs: &[Trigger::Edge],
             level_trusted: &[],
+            abi: Abi::V0_3,
         };
         let vm = Vm::new(cfg).unwrap();
         for v in 0..2 {

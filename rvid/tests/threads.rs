@@ -6,6 +6,7 @@
 //! is done every assertion must be accounted for exactly once:
 //! `signalled + asserted = acknowledged + merged + dropped`.
 
+use rvid::rvic::Abi;
 use rvid::{Trigger, Vm, VmConfig};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::thread;
@@ -59,6 +60,7 @@ fn every_assertion_is_accounted_for() {
         untrusted: 32,
         inputs: &[Trigger::Edge, Trigger::Edge],
         level_trusted: &[],
+        abi: Abi::V0_3,
     })
     .unwrap();
     for v in 0..2u64 {
@@ -167,6 +169,7 @@ fn concurrent_maps_leave_the_line_where_the_table_points() {
         untrusted: 32,
         inputs: &[Trigger::Level],
         level_trusted: &[],
+        abi: Abi::V0_3,
     })
     .unwrap();
     let gic = std::sync::Mutex::new(None);

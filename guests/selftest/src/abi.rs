@@ -20,6 +20,8 @@ pub const RVIC_SIGNAL: u32 = RVIC + 7;
 pub const RVIC_CLEAR_PENDING: u32 = RVIC + 8;
 pub const RVIC_ACKNOWLEDGE: u32 = RVIC + 9;
 pub const RVIC_RESAMPLE: u32 = RVIC + 10;
+/// ABI 0.4 only.
+pub const RVIC_ACKNOWLEDGE_UNMASKED: u32 = RVIC + 11;
 pub const RVID: u32 = 0xC500_0100;
 pub const RVID_VERSION: u32 = RVID;
 pub const RVID_MAP: u32 = RVID + 1;
@@ -34,8 +36,10 @@ pub const PSCI_FEATURES: u32 = 0x8400_000A;
 pub const SMCCC_VERSION: u32 = 0x8000_0000;
 pub const SMCCC_ARCH_FEATURES: u32 = 0x8000_0001;
 
-/// rVIC and rVID version 0.3 (`major << 16 | minor`).
-pub const ABI_VERSION: u64 = 3;
+/// rVIC and rVID versions 0.3 and 0.4 (`major << 16 | minor`): 0.4 adds
+/// ACKNOWLEDGE_UNMASKED (`rvhyp.abi=0.4`).
+pub const ABI_0_3: u64 = 3;
+pub const ABI_0_4: u64 = 4;
 /// The rVIC sizes the guest environment promises (guest spec).
 pub const EXPECTED_T: u64 = 32;
 pub const EXPECTED_U: u64 = 64;
@@ -76,6 +80,7 @@ pub fn describe(fid: u32) -> (&'static str, usize) {
         RVIC_CLEAR_PENDING => ("rVIC CLEAR_PENDING", 2),
         RVIC_ACKNOWLEDGE => ("rVIC ACKNOWLEDGE", 0),
         RVIC_RESAMPLE => ("rVIC RESAMPLE", 1),
+        RVIC_ACKNOWLEDGE_UNMASKED => ("rVIC ACKNOWLEDGE_UNMASKED", 0),
         RVID_VERSION => ("rVID VERSION", 0),
         RVID_MAP => ("rVID MAP", 3),
         RVID_UNMAP => ("rVID UNMAP", 1),

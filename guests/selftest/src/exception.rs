@@ -32,6 +32,9 @@ const EC_UNKNOWN: u64 = 0;
 /// INTIDs stay masked after ACKNOWLEDGE until a check unmasks them.
 const IPIS: u64 = 16;
 
+/// The IRQ handler of this vCPU acknowledges with ACKNOWLEDGE_UNMASKED
+/// (ABI 0.4) and leaves every INTID unmasked, with no CLEAR_MASKED.
+static UNMASKED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
 static ARMED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
 static CAUGHT: [(AtomicU64, AtomicU64); MAX_CPUS] =
     [const { (AtomicU64::new(0), AtomicU64::new(0)) }; MAX_CPUS];
@@ -54,6 +57,12 @@ pub fn catching<R>(f: impl FnOnce() -> R) -> (R, Option<(u64, u64)>) {
     }
     let (esr, far) = &CAUGHT[cpu];
     (r, Some((esr.load(SeqCst), far.load(SeqCst))))
+}
+
+/// Make this vCPU's IRQ handler acknowledge with ACKNOWLEDGE_UNMASKED
+/// (`true`) or ACKNOWLEDGE (`false`, the default).
+pub fn acknowledge_unmasked(on: bool) {
+    UNMASKED[arch::cpu_index()].store(on, SeqCst);
 }
 
 /// PSTATE.PAN, SSBS and DIT as the handler of the last exception
@@ -80,12 +89,17 @@ extern "C" fn el1_exception(frame: &mut Frame, kind: u64) {
 fn irq(cpu: usize) {
     TALLY.entry(cpu);
     let me = arch::mpidr();
+    let unmasked = UNMASKED[cpu].load(SeqCst);
+    let fid = match unmasked {
+        true => RVIC_ACKNOWLEDGE_UNMASKED,
+        false => RVIC_ACKNOWLEDGE,
+    };
     for n in 0..2 * selftest::MAX_INTIDS {
-        let c = arch::hvc(RVIC_ACKNOWLEDGE, [0; 3]);
+        let c = arch::hvc(fid, [0; 3]);
         match (c.status(), c.ret[2..] == [0, 0]) {
             (SUCCESS, true) => {
                 TALLY.ack(cpu, c.value());
-                if c.value() < IPIS {
+                if c.value() < IPIS && !unmasked {
                     arch::hvc(RVIC_CLEAR_MASKED, [me, c.value(), 0]);
                 }
             }

@@ -83,6 +83,15 @@ fn sizes() -> (u64, u64) {
     (EXPECTED_T, EXPECTED_U)
 }
 
+/// What rVIC VERSION answers, if it is 0.4; else 0.3, which the ABI rows
+/// then hold it to.
+fn version() -> u64 {
+    match arch::hvc(RVIC_VERSION, [0; 3]).ret {
+        [SUCCESS, ABI_0_4, 0, 0] => ABI_0_4,
+        _ => ABI_0_3,
+    }
+}
+
 fn banner(ctx: &Ctx) {
     let i = &ctx.info;
     console::with(|w| {
@@ -97,7 +106,8 @@ fn banner(ctx: &Ctx) {
         );
     });
     println!(
-        "# rVIC T = {}, U = {}; counter {} Hz",
+        "# rVIC ABI 0.{}, T = {}, U = {}; counter {} Hz",
+        ctx.version,
         ctx.t,
         ctx.u,
         arch::counter_freq()
@@ -127,7 +137,13 @@ extern "C" fn primary_main(dtb: u64) -> ! {
         env!("CARGO_PKG_VERSION")
     );
     let (t, u) = sizes();
-    let ctx = CTX.call_once(|| Ctx { info, t, u });
+    let version = version();
+    let ctx = CTX.call_once(|| Ctx {
+        info,
+        t,
+        u,
+        version,
+    });
     banner(ctx);
     check(
         format_args!("device tree: psci method is \"hvc\""),

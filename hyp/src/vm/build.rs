@@ -207,6 +207,7 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
         untrusted: U,
         inputs: &triggers,
         level_trusted: &[VTIMER_INTID],
+        abi: options.abi,
     })
     .map_err(|_| Error::Other("the rVIC/rVID configuration was refused"))?;
 
@@ -219,7 +220,7 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
     }
 
     log::info!(
-        "guest: {} MiB RAM at {:#x}, kernel {} KiB, initrd {} KiB, {} device(s), {} rVID input(s), delivery {:?}, WFI {}",
+        "guest: {} MiB RAM at {:#x}, kernel {} KiB, initrd {} KiB, {} device(s), {} rVID input(s), delivery {:?}, WFI {}, rVIC ABI {}.{}",
         options.mem_mib,
         ram_pa,
         bundle.kernel.len() / 1024,
@@ -227,7 +228,9 @@ pub fn create(board: &'static Board, cpus: &[usize]) -> Result<Option<&'static V
         assigned.len(),
         assigned.inputs.len(),
         options.delivery,
-        if options.trap_wfi { "trapped" } else { "native" }
+        if options.trap_wfi { "trapped" } else { "native" },
+        options.abi.version() >> 16,
+        options.abi.version() & 0xffff
     );
     let lines = Lines::new(
         assigned.inputs.clone().into_boxed_slice(),

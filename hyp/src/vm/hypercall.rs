@@ -30,7 +30,7 @@ impl Vm {
         let req = Request::decode([ctx.x[0], ctx.x[1], ctx.x[2], ctx.x[3]]);
         let mut regs = [0u64; 4];
         let outcome = match req.function {
-            Function::Interrupt(call) => {
+            Function::Interrupt(call) if self.irqc.abi().offers(call) => {
                 regs = self.interrupt_call(cpu, call, req.args);
                 Outcome::Resume
             }
@@ -55,7 +55,8 @@ impl Vm {
                 regs[0] = x0;
                 outcome
             }
-            Function::Unknown => {
+            // ACKNOWLEDGE_UNMASKED under ABI 0.3 too: as any unknown ID.
+            Function::Interrupt(_) | Function::Unknown => {
                 self.vcpus[cpu].stats.unsupported.fetch_add(1, Relaxed);
                 regs[0] = NOT_SUPPORTED;
                 Outcome::Resume

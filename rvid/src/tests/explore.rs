@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 //! Exhaustive exploration of a small VM: every sequence of operations up to a
-//! depth, from a reset VM and from a busy one, with states deduplicated. Two
-//! or three vCPUs, T = U = 32, INTIDs 0 (edge), 1 (a trusted level source),
+//! depth, from a reset VM and from a busy one, with states deduplicated. ABI
+//! 0.4 (both acknowledgements), two or three vCPUs, T = U = 32, INTIDs 0 (edge), 1 (a trusted level source),
 //! 32 and 33, rVID inputs 0 (edge) and 1 (level). After every step the
 //! implementation must equal the reference model, and these invariants must
 //! hold on the implementation's own state:
@@ -13,7 +13,7 @@
 //!   RESAMPLE of an asserted line, a MAP of an asserted level input) and not
 //!   consumed since (acknowledged, cleared by the guest, withdrawn by its
 //!   falling level line) is pending;
-//! * no duplicate: ACKNOWLEDGE returns only such an interrupt, so one
+//! * no duplicate: ACKNOWLEDGE (either) returns only such an interrupt, so one
 //!   assertion gives one acknowledgement;
 //! * fairness: ACKNOWLEDGE returns the first deliverable INTID after the one
 //!   it returned last, and an INTID that stays deliverable sees at most
@@ -23,8 +23,10 @@
 //! The retargeting sequence has its own exhaustive test, `tests/retarget.rs`.
 
 use super::model::{check, run, Model, Op, Outcome};
-use super::model::{ACKNOWLEDGE, CLEAR_MASKED, CLEAR_PENDING, DISABLE, ENABLE, MAP};
+use super::model::{ACKNOWLEDGE, ACKNOWLEDGE_UNMASKED, CLEAR_MASKED, CLEAR_PENDING};
+use super::model::{DISABLE, ENABLE, MAP};
 use super::model::{RESAMPLE, SET_MASKED, SIGNAL, UNMAP};
+use crate::rvic::Abi;
 use crate::{Source, Trigger, VcpuSet, Vm, VmConfig};
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -42,6 +44,7 @@ fn config(vcpus: usize) -> VmConfig<'static> {
         untrusted: 32,
         inputs: &[Trigger::Edge, Trigger::Level],
         level_trusted: &[TIMER],
+        abi: Abi::V0_4,
     }
 }
 
@@ -59,7 +62,7 @@ fn alphabet(vcpus: usize) -> Vec<Op> {
     let mut ops = Vec::new();
     for (v, &mpidr) in MPIDRS[..vcpus].iter().enumerate() {
         let other = (v + 1) % vcpus;
-        for fid in [ENABLE, DISABLE, ACKNOWLEDGE] {
+        for fid in [ENABLE, DISABLE, ACKNOWLEDGE, ACKNOWLEDGE_UNMASKED] {
             ops.push(hvc(v, fid, 0, 0, 0));
         }
         for intid in [TIMER, 32, 33] {
@@ -126,7 +129,7 @@ impl Ghost {
             (Op::Hvc { caller, fid, x }, Outcome::Hvc(r)) if r.regs[0] == 0 => match fid {
                 SIGNAL => self.owe(x[0] as usize, x[1] as u32, true),
                 CLEAR_PENDING => self.owe(x[0] as usize, x[1] as u32, false),
-                ACKNOWLEDGE => {
+                ACKNOWLEDGE | ACKNOWLEDGE_UNMASKED => {
                     let intid = r.regs[1] as u32;
                     let owed = self.owed[caller][slot(intid)];
                     assert!(
@@ -269,7 +272,7 @@ fn step(node: &Node, op: Op) -> Node {
         (
             Op::Hvc {
                 caller,
-                fid: ACKNOWLEDGE,
+                fid: ACKNOWLEDGE | ACKNOWLEDGE_UNMASKED,
                 ..
             },
             Outcome::Hvc(r),

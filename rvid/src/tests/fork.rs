@@ -17,6 +17,7 @@ impl Vm {
         };
         Vm {
             space: self.space,
+            abi: self.abi,
             mpidrs: self.mpidrs.clone(),
             vcpus: self.vcpus.iter().map(vcpu).collect(),
             rvid: Mutex::new(self.rvid.lock().clone()),

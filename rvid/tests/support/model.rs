@@ -9,21 +9,24 @@
 //! tests, the exhaustive exploration (in `src/tests/`) and the fuzz target.
 #![allow(dead_code)]
 
+use rvid::rvic::Abi;
 use rvid::{Counters, HvcResult, Resampled, Source, Trigger, VcpuSet, Vm, VmConfig};
 use std::{vec, vec::Vec};
 
 /// The configuration the random tests and the fuzz target drive: three
-/// vCPUs (one with Aff1 set), edge and level inputs, two level timers.
+/// vCPUs (one with Aff1 set), edge and level inputs, two level timers,
+/// ABI 0.4 (every call).
 pub const CONFIG: VmConfig = VmConfig {
     mpidrs: &[0, 1, 0x100],
     trusted: 64,
     untrusted: 64,
     inputs: &[Trigger::Edge, Trigger::Level, Trigger::Level, Trigger::Edge],
     level_trusted: &[27, 30],
+    abi: Abi::V0_4,
 };
 
-/// Every function ID of the ABI.
-pub const FIDS: [u64; 14] = [
+/// Every function ID of the ABI, 0.4's included.
+pub const FIDS: [u64; 15] = [
     VERSION,
     INFO,
     ENABLE,
@@ -35,6 +38,7 @@ pub const FIDS: [u64; 14] = [
     CLEAR_PENDING,
     ACKNOWLEDGE,
     RESAMPLE,
+    ACKNOWLEDGE_UNMASKED,
     RVID_VERSION,
     MAP,
     UNMAP,
@@ -63,6 +67,8 @@ pub struct Input {
 
 #[derive(Clone, Debug)]
 pub struct Model {
+    /// VERSION's minor number: 3, or 4 with ACKNOWLEDGE_UNMASKED.
+    pub minor: u64,
     pub t: u32,
     pub u: u32,
     pub mpidrs: Vec<u64>,
@@ -111,6 +117,7 @@ pub const SIGNAL: u64 = 0xC500_0207;
 pub const CLEAR_PENDING: u64 = 0xC500_0208;
 pub const ACKNOWLEDGE: u64 = 0xC500_0209;
 pub const RESAMPLE: u64 = 0xC500_020A;
+pub const ACKNOWLEDGE_UNMASKED: u64 = 0xC500_020B;
 pub const RVID_VERSION: u64 = 0xC500_0100;
 pub const MAP: u64 = 0xC500_0101;
 pub const UNMAP: u64 = 0xC500_0102;
@@ -148,6 +155,10 @@ impl Model {
             })
             .collect();
         Model {
+            minor: match cfg.abi {
+                Abi::V0_3 => 3,
+                Abi::V0_4 => 4,
+            },
             t,
             u,
             mpidrs: cfg.mpidrs.to_vec(),
@@ -245,12 +256,17 @@ impl Model {
     fn hvc(&mut self, caller: usize, fid: u64, x: [u64; 3]) -> (u64, u64, Option<Resampled>) {
         let w0 = fid & 0xffff_ffff;
         let n = u64::from(self.t + self.u);
+        let last = if self.minor >= 4 {
+            0xC500_020B
+        } else {
+            0xC500_020A
+        };
         match w0 {
-            0xC500_0200..=0xC500_020A => {
+            0xC500_0200..=0xC500_020B if w0 <= last => {
                 self.counters[caller].calls[(w0 - 0xC500_0200) as usize] += 1
             }
             0xC500_0100..=0xC500_0102 => {
-                self.counters[caller].calls[(w0 - 0xC500_0100) as usize + 11] += 1
+                self.counters[caller].calls[(w0 - 0xC500_0100) as usize + 12] += 1
             }
             _ => {
                 self.counters[caller].unsupported += 1;
@@ -258,7 +274,7 @@ impl Model {
             }
         }
         match w0 {
-            VERSION | RVID_VERSION => (0, 3, None),
+            VERSION | RVID_VERSION => (0, self.minor, None),
             INFO => match x[0] {
                 0 => (0, self.t.into(), None),
                 1 => (0, self.u.into(), None),
@@ -286,7 +302,7 @@ impl Model {
                 }
                 (0, 0, None)
             }
-            ACKNOWLEDGE => {
+            ACKNOWLEDGE | ACKNOWLEDGE_UNMASKED => {
                 let c = &mut self.cpus[caller];
                 if !c.enabled {
                     return (DISABLED, 0, None);
@@ -295,7 +311,7 @@ impl Model {
                     let i = ((u64::from(c.next) + k) % n) as usize;
                     if c.pending[i] && !c.masked[i] {
                         c.pending[i] = false;
-                        c.masked[i] = true;
+                        c.masked[i] = w0 == ACKNOWLEDGE;
                         c.next = ((i as u64 + 1) % n) as u32;
                         self.counters[caller].acks += 1;
                         return (0, i as u64, None);

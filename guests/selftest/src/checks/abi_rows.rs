@@ -30,8 +30,8 @@ pub fn run(ctx: &Ctx) {
     row(RVIC_ENABLE, [0; 3], SUCCESS, 0);
     row(RVIC_ACKNOWLEDGE, [0; 3], NO_INTERRUPTS, 0);
 
-    row(RVIC_VERSION, [0; 3], SUCCESS, ABI_VERSION);
-    row(RVID_VERSION, [0; 3], SUCCESS, ABI_VERSION);
+    row(RVIC_VERSION, [0; 3], SUCCESS, ctx.version);
+    row(RVID_VERSION, [0; 3], SUCCESS, ctx.version);
     row(RVIC_INFO, [0, 0, 0], SUCCESS, EXPECTED_T);
     row(RVIC_INFO, [1, 0, 0], SUCCESS, EXPECTED_U);
     row(RVIC_INFO, [2, 0, 0], ep(0), 0);
@@ -71,9 +71,15 @@ pub fn run(ctx: &Ctx) {
     row(RVID_UNMAP, [u - 1, 0, 0], SUCCESS, 0);
     row(RVID_UNMAP, [u, 0, 0], ep(0), 0);
 
-    // IDs nobody implements: the next after each range, the rest of the
-    // range's block, and the SMC32 and yielding forms of rVIC VERSION.
-    for fid in [RVIC_RESAMPLE + 1, RVID_UNMAP + 1, 0xC500_0000, 0xC500_0300] {
+    // IDs nobody implements: the next after each range (0.3 ends at
+    // RESAMPLE, 0.4 at ACKNOWLEDGE_UNMASKED), the rest of the range's
+    // block, and the SMC32 and yielding forms of rVIC VERSION.
+    let after = if ctx.v0_4() {
+        RVIC_ACKNOWLEDGE_UNMASKED + 1
+    } else {
+        RVIC_ACKNOWLEDGE_UNMASKED
+    };
+    for fid in [after, RVID_UNMAP + 1, 0xC500_0000, 0xC500_0300] {
         row(fid, [1, 2, 3], NOT_SUPPORTED, 0);
     }
     for fid in [RVIC_VERSION & !(1 << 30), RVIC_VERSION & !(1 << 31)] {

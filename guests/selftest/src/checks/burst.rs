@@ -84,7 +84,10 @@ pub fn run(ctx: &Ctx) {
         },
     );
     check(
-        format_args!("after the burst, rVIC and rVID VERSION still answer 0.3 on every vCPU"),
+        format_args!(
+            "after the burst, rVIC and rVID VERSION still answer 0.{} on every vCPU",
+            ctx.version
+        ),
         versions(ctx),
     );
     check(
@@ -92,7 +95,7 @@ pub fn run(ctx: &Ctx) {
         reset(ctx),
     );
     check(
-        format_args!("after the burst, {MODEL_CALLS} random SET_MASKED, CLEAR_MASKED, SIGNAL and CLEAR_PENDING calls by every vCPU at once on its own rVIC: IS_PENDING of every INTID, what ACKNOWLEDGE hands out and the IRQ line after every call match the vCPU's own model"),
+        format_args!("after the burst, {MODEL_CALLS} random SET_MASKED, CLEAR_MASKED, SIGNAL and CLEAR_PENDING calls{} by every vCPU at once on its own rVIC: IS_PENDING of every INTID, what ACKNOWLEDGE hands out and the IRQ line after every call match the vCPU's own model", if ctx.v0_4() { " (and ACKNOWLEDGE_UNMASKED)" } else { "" }),
         models(ctx, seed),
     );
     check(
@@ -141,7 +144,7 @@ fn versions(ctx: &Ctx) -> Outcome {
         for fid in [RVIC_VERSION, RVID_VERSION] {
             let c = mailbox::call_on(cpu, fid, [0; 3]);
             c.ok_or(selftest::msg!("vCPU {cpu} did not answer"))?
-                .expect(SUCCESS, ABI_VERSION)?;
+                .expect(SUCCESS, ctx.version)?;
         }
     }
     Ok(())
@@ -193,8 +196,9 @@ fn models(ctx: &Ctx, seed: u64) -> Outcome {
 }
 
 /// On this vCPU, with IRQs masked at PSTATE: `count` random mask, unmask,
-/// signal and clear calls on its own rVIC over every INTID but the timer's,
-/// tracked in a model; then every INTID's IS_PENDING against the model, and
+/// signal and clear calls on its own rVIC over every INTID but the timer's
+/// (and, under ABI 0.4, ACKNOWLEDGE_UNMASKED: any pending unmasked INTID
+/// of the model, or NO_INTERRUPTS if it has none), tracked in a model; then every INTID's IS_PENDING against the model, and
 /// ACKNOWLEDGE until NO_INTERRUPTS, which must hand out exactly the pending
 /// and unmasked ones; then everything masked and cleared again. After
 /// every call that changes the model, and every ACKNOWLEDGE, the virtual
@@ -225,12 +229,28 @@ pub fn model(seed: u64, count: u64) -> [u64; 4] {
     };
     arch::irqs_off();
     let mut rng = Rng::new(seed);
+    let kinds = if ctx.v0_4() { 5 } else { 4 };
     for _ in 0..count {
         let i = rng.below(n);
         if i == VTIMER {
             continue;
         }
-        let (fid, masked_to, pending_to) = match rng.below(4) {
+        let (fid, masked_to, pending_to) = match rng.below(kinds) {
+            4 => {
+                let c = arch::hvc(RVIC_ACKNOWLEDGE_UNMASKED, [0; 3]);
+                let k = c.value() as usize;
+                match c.status() {
+                    SUCCESS if k < n as usize && pending[k] && !masked[k] => {
+                        pending[k] = false;
+                        acked += 1;
+                        live -= 1;
+                    }
+                    NO_INTERRUPTS if live == 0 && c.value() == 0 => {}
+                    _ => wrong(c.value(), &mut bad),
+                }
+                line(live);
+                continue;
+            }
             0 => (RVIC_SET_MASKED, Some(true), None),
             1 => (RVIC_CLEAR_MASKED, Some(false), None),
             2 => (RVIC_SIGNAL, None, Some(true)),

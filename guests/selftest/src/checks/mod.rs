@@ -12,6 +12,7 @@ pub mod hardening;
 pub mod hostile;
 pub mod power;
 pub mod timer;
+pub mod unmasked;
 
 use core::fmt;
 
@@ -40,6 +41,8 @@ pub struct Ctx {
     /// rVIC sizes as INFO reported them (the spec's if INFO failed).
     pub t: u64,
     pub u: u64,
+    /// What rVIC VERSION answered, if 0.4 ([`ABI_0_4`]); else 0.3.
+    pub version: u64,
 }
 
 impl Ctx {
@@ -55,6 +58,11 @@ impl Ctx {
     /// vCPU 0, where the checks run.
     pub fn me(&self) -> u64 {
         self.mpidr(0)
+    }
+
+    /// Whether the hypervisor offers ABI 0.4 (ACKNOWLEDGE_UNMASKED).
+    pub fn v0_4(&self) -> bool {
+        self.version == ABI_0_4
     }
 
     /// `T + U`.
@@ -138,6 +146,7 @@ pub fn run(ctx: &Ctx) {
     power::psci_rows(ctx);
     delivery::run(ctx);
     timer::run(ctx);
+    unmasked::run(ctx);
     devices::run(ctx);
     power::off_on_cycles(ctx);
     burst::run(ctx);
