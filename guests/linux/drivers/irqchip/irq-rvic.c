@@ -62,6 +62,11 @@ struct rvic_cpu {
 
 static struct {
 	struct irq_domain *domain;
+	/*
+	 * ABI 0.4: interrupts are taken with ACKNOWLEDGE_UNMASKED, so a
+	 * trusted INTID's EOI needs no CLEAR_MASKED (see rvic_handle_irq)
+	 */
+	bool ack_unmasked;
 	unsigned int nr_trusted;	/* T */
 	unsigned int nr_untrusted;	/* U */
 	struct rvic_route *routes;	/* U entries, for INTIDs T..T+U-1 */
@@ -77,7 +82,7 @@ static DECLARE_BITMAP(rvic_reported, RVIC_FN_SLOTS * RVIC_REASON_SLOTS);
 static const char * const rvic_fn_names[RVIC_FN_SLOTS] = {
 	"VERSION", "INFO", "ENABLE", "DISABLE", "SET_MASKED", "CLEAR_MASKED",
 	"IS_PENDING", "SIGNAL", "CLEAR_PENDING", "ACKNOWLEDGE", "RESAMPLE",
-	"rVID VERSION", "rVID MAP", "rVID UNMAP", "unknown function",
+	"ACKNOWLEDGE_UNMASKED", "rVID VERSION", "rVID MAP", "rVID UNMAP", "unknown function",
 };
 
 static const char * const rvic_reason_names[] = {
@@ -217,13 +222,15 @@ static void rvic_local_unmask(struct irq_data *d)
 /*
  * ACKNOWLEDGE left the INTID masked; unmasking it ends the interrupt. A
  * level source (the timers) first gets RESAMPLE, which re-pends it if the
- * line is still asserted.
+ * line is still asserted. ACKNOWLEDGE_UNMASKED left the mask as the kernel
+ * set it, so there is nothing to unmask.
  */
 static void rvic_local_eoi(struct irq_data *d)
 {
 	if (irqd_is_level_type(d))
 		rvic_call(RVIC_FN_RESAMPLE, d->hwirq, 0, 0, NULL);
-	if (!test_bit(d->hwirq, this_cpu_ptr(&rvic_cpu)->masked))
+	if (!rvic.ack_unmasked &&
+	    !test_bit(d->hwirq, this_cpu_ptr(&rvic_cpu)->masked))
 		rvic_call(RVIC_FN_CLEAR_MASKED, rvic_self(), d->hwirq, 0, NULL);
 }
 
@@ -412,20 +419,32 @@ static const struct irq_domain_ops rvic_domain_ops = {
  */
 static void __exception_irq_entry rvic_handle_irq(struct pt_regs *regs)
 {
+	u32 ack = rvic.ack_unmasked ? RVIC_FN_ACKNOWLEDGE_UNMASKED :
+				      RVIC_FN_ACKNOWLEDGE;
 	struct arm_smccc_res res;
 	bool first = true;
 
 	for (;;) {
-		arm_smccc_1_1_hvc(RVIC_FN_ACKNOWLEDGE, &res);
+		arm_smccc_1_1_hvc(ack, &res);
 		if (res.a0 != RVIC_STATUS_SUCCESS) {
 			if (res.a0 != RVIC_STATUS_NO_INTERRUPTS)
-				rvic_report(RVIC_FN_ACKNOWLEDGE, res.a0);
+				rvic_report(ack, res.a0);
 			else if (first)
 				this_cpu_inc(rvic_cpu.spurious);
 			return;
 		}
 		first = false;
 		this_cpu_inc(rvic_cpu.acks);
+		/*
+		 * A route's EOI (rvic_route_eoi) relies on the INTID being
+		 * masked while its handler runs, as ACKNOWLEDGE leaves it:
+		 * with ACKNOWLEDGE_UNMASKED mask it here. Only trusted
+		 * INTIDs (the IPIs and the timers) save the CLEAR_MASKED.
+		 */
+		if (rvic.ack_unmasked && res.a1 >= rvic.nr_trusted &&
+		    res.a1 < rvic.nr_trusted + rvic.nr_untrusted)
+			rvic_call(RVIC_FN_SET_MASKED, rvic_self(), res.a1, 0,
+				  NULL);
 		if (generic_handle_domain_irq(rvic.domain, res.a1)) {
 			this_cpu_inc(rvic_cpu.unhandled);
 			pr_warn_ratelimited("INTID %lu has no handler; left masked\n",
@@ -502,11 +521,12 @@ static int __init rvic_of_init(struct device_node *node,
 		return -EINVAL;
 	}
 	if (rvic_call(RVIC_FN_VERSION, 0, 0, 0, &version) ||
-	    version != RVIC_ABI_VERSION) {
-		pr_err("%pOF: no version 0.3 (VERSION gave %#llx)\n", node,
-		       version);
+	    (version != RVIC_ABI_VERSION && version != RVIC_ABI_VERSION_0_4)) {
+		pr_err("%pOF: no version 0.3 or 0.4 (VERSION gave %#llx)\n",
+		       node, version);
 		return -ENODEV;
 	}
+	rvic.ack_unmasked = version == RVIC_ABI_VERSION_0_4;
 	if (rvic_call(RVIC_FN_INFO, RVIC_INFO_NR_TRUSTED, 0, 0, &t) ||
 	    rvic_call(RVIC_FN_INFO, RVIC_INFO_NR_UNTRUSTED, 0, 0, &u) ||
 	    !rvic_geometry_valid(t, u)) {
@@ -547,8 +567,9 @@ static int __init rvic_of_init(struct device_node *node,
 	if (ret)
 		pr_err("cannot allocate IPIs (%d)\n", ret);
 
-	pr_info("%pOF: version 0.3, %u trusted and %u untrusted INTIDs\n",
-		node, rvic.nr_trusted, rvic.nr_untrusted);
+	pr_info("%pOF: version 0.%llu, %u trusted and %u untrusted INTIDs%s\n",
+		node, version & 0xffff, rvic.nr_trusted, rvic.nr_untrusted,
+		rvic.ack_unmasked ? ", ACKNOWLEDGE_UNMASKED" : "");
 	return 0;
 
 remove_domain:

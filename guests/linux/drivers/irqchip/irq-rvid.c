@@ -202,7 +202,7 @@ static int __init rvid_of_init(struct device_node *node,
 		return -ENXIO;
 	}
 	if (rvic_call(RVID_FN_VERSION, 0, 0, 0, &version) ||
-	    version != RVIC_ABI_VERSION) {
+	    (version != RVIC_ABI_VERSION && version != RVIC_ABI_VERSION_0_4)) {
 		pr_err("%pOF: no version 0.3 (VERSION gave %#llx)\n", node,
 		       version);
 		return -ENODEV;

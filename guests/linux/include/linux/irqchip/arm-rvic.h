@@ -36,7 +36,9 @@
 #define RVIC_FN_CLEAR_PENDING	RVIC_FN(8)
 #define RVIC_FN_ACKNOWLEDGE	RVIC_FN(9)
 #define RVIC_FN_RESAMPLE	RVIC_FN(10)
-#define RVIC_NR_FN		11
+/* ABI 0.4 only: ACKNOWLEDGE that leaves the INTID unmasked */
+#define RVIC_FN_ACKNOWLEDGE_UNMASKED	RVIC_FN(11)
+#define RVIC_NR_FN		12
 
 /* rVID calls (one distributor per VM), base 0xc5000100 */
 #define RVID_FN_VERSION		RVID_FN(0)
@@ -59,8 +61,12 @@
 #define RVIC_STATUS_ARG(s)	(((s) >> 8) & 0xff)
 
 #define RVIC_VERSION(major, minor)	((major) << 16 | (minor))
-/* Both components implement version 0.3 of the ABI */
+/*
+ * Both components implement version 0.3 of the ABI; a hypervisor may offer
+ * 0.4 instead, which adds ACKNOWLEDGE_UNMASKED and changes nothing else.
+ */
 #define RVIC_ABI_VERSION	RVIC_VERSION(0, 3)
+#define RVIC_ABI_VERSION_0_4	RVIC_VERSION(0, 4)
 
 /* Trusted INTIDs 0..15 are software-generated (IPIs) by convention */
 #define RVIC_NR_SGI		16
