@@ -9,8 +9,8 @@
 use core::marker::PhantomData;
 
 use selftest::abi::{
-    RVIC_ACKNOWLEDGE, RVIC_CLEAR_MASKED, RVIC_ENABLE, RVIC_INFO, RVIC_RESAMPLE, RVIC_SIGNAL,
-    RVID_MAP, SUCCESS,
+    ABI_0_4, RVIC_ACKNOWLEDGE, RVIC_ACKNOWLEDGE_UNMASKED, RVIC_CLEAR_MASKED, RVIC_ENABLE,
+    RVIC_INFO, RVIC_RESAMPLE, RVIC_SIGNAL, RVIC_VERSION, RVID_MAP, SUCCESS,
 };
 use selftest::dt::LEVEL_HIGH;
 use selftest::MAX_CPUS;
@@ -70,10 +70,12 @@ pub trait IrqChip: Sync {
         }
     }
     /// Take the interrupt being signalled: `None` if nothing is (spurious).
-    /// rVIC: ACKNOWLEDGE; GIC: ICC_IAR1_EL1 / GICC_IAR.
+    /// rVIC: ACKNOWLEDGE (ABI 0.4: ACKNOWLEDGE_UNMASKED); GIC: ICC_IAR1_EL1
+    /// / GICC_IAR.
     fn acknowledge(&self) -> Option<Irq>;
-    /// Complete `irq` (end of interrupt). rVIC: CLEAR_MASKED; GIC:
-    /// ICC_EOIR1_EL1 / GICC_EOIR.
+    /// Complete `irq` (end of interrupt). rVIC: CLEAR_MASKED (ABI 0.4:
+    /// nothing, ACKNOWLEDGE_UNMASKED left it unmasked); GIC: ICC_EOIR1_EL1
+    /// / GICC_EOIR.
     fn complete(&self, irq: Irq);
     /// The level source behind `intid`, acknowledged, has been quietened.
     /// rVIC: RESAMPLE (the hypervisor holds the line until then); GIC:
@@ -235,10 +237,14 @@ pub trait Conduit {
     fn me() -> u64;
 }
 
-/// rVIC: every operation one hypercall (docs/rvic-abi.md).
+/// rVIC: every operation one hypercall (docs/rvic-abi.md), but under ABI
+/// 0.4 completing an interrupt is none.
 pub struct Rvic<H> {
     mpidrs: [u64; MAX_CPUS],
     vtimer: u32,
+    /// The hypervisor offers ABI 0.4: take interrupts with
+    /// ACKNOWLEDGE_UNMASKED, complete them with no call.
+    ack_unmasked: bool,
     _conduit: PhantomData<H>,
 }
 
@@ -247,15 +253,23 @@ pub struct Rvic<H> {
 pub const RVIC_IDLE_INTID: u32 = 14;
 
 impl<H: Conduit> Rvic<H> {
-    /// vCPU `i` has MPIDR `mpidrs[i]`; the virtual timer is `vtimer`.
+    /// vCPU `i` has MPIDR `mpidrs[i]`; the virtual timer is `vtimer`;
+    /// VERSION says which ABI the hypervisor offers.
     pub fn new(mpidrs: &[u64], vtimer: u32) -> Rvic<H> {
         let mut m = [0; MAX_CPUS];
         m[..mpidrs.len().min(MAX_CPUS)].copy_from_slice(&mpidrs[..mpidrs.len().min(MAX_CPUS)]);
+        let version = H::call(RVIC_VERSION, [0; 3]);
         Rvic {
             mpidrs: m,
             vtimer,
+            ack_unmasked: version[0] == SUCCESS && version[1] == ABI_0_4,
             _conduit: PhantomData,
         }
+    }
+
+    /// Whether interrupts are taken with ACKNOWLEDGE_UNMASKED (ABI 0.4).
+    pub fn ack_unmasked(&self) -> bool {
+        self.ack_unmasked
     }
 }
 
@@ -293,12 +307,19 @@ impl<H: Conduit + Sync> IrqChip for Rvic<H> {
     }
 
     fn acknowledge(&self) -> Option<Irq> {
-        let r = H::call(RVIC_ACKNOWLEDGE, [0; 3]);
+        let fid = if self.ack_unmasked {
+            RVIC_ACKNOWLEDGE_UNMASKED
+        } else {
+            RVIC_ACKNOWLEDGE
+        };
+        let r = H::call(fid, [0; 3]);
         (r[0] == SUCCESS).then_some(Irq::plain(r[1] as u32))
     }
 
     fn complete(&self, irq: Irq) {
-        H::call(RVIC_CLEAR_MASKED, [H::me(), irq.intid.into(), 0]);
+        if !self.ack_unmasked {
+            H::call(RVIC_CLEAR_MASKED, [H::me(), irq.intid.into(), 0]);
+        }
     }
 
     fn level_quiet(&self, intid: u32) {
@@ -323,6 +344,8 @@ mod tests {
 
     std::thread_local! {
         static CALLS: RefCell<Vec<(u32, [u64; 3])>> = const { RefCell::new(Vec::new()) };
+        /// What VERSION answers: 0.3 unless a test says otherwise.
+        static VERSION: RefCell<u64> = const { RefCell::new(3) };
     }
 
     /// Records each call; ACKNOWLEDGE answers INTID 7 once, then nothing;
@@ -337,10 +360,17 @@ mod tests {
                     .filter(|c| c.0 == RVIC_ACKNOWLEDGE)
                     .count()
             });
-            match (fid, acks) {
-                (RVIC_ACKNOWLEDGE, 1) => [SUCCESS, 7, 0, 0],
-                (RVIC_ACKNOWLEDGE, _) => [NO_INTERRUPTS, 0, 0, 0],
-                (RVIC_INFO, _) => [SUCCESS, 32, 0, 0],
+            let unmasked = CALLS.with(|c| {
+                c.borrow()
+                    .iter()
+                    .filter(|c| c.0 == RVIC_ACKNOWLEDGE_UNMASKED)
+                    .count()
+            });
+            match (fid, acks, unmasked) {
+                (RVIC_VERSION, _, _) => [SUCCESS, VERSION.with(|v| *v.borrow()), 0, 0],
+                (RVIC_ACKNOWLEDGE, 1, _) | (RVIC_ACKNOWLEDGE_UNMASKED, _, 1) => [SUCCESS, 7, 0, 0],
+                (RVIC_ACKNOWLEDGE | RVIC_ACKNOWLEDGE_UNMASKED, _, _) => [NO_INTERRUPTS, 0, 0, 0],
+                (RVIC_INFO, _, _) => [SUCCESS, 32, 0, 0],
                 _ => [SUCCESS, 0, 0, 0],
             }
         }
@@ -352,6 +382,8 @@ mod tests {
     #[test]
     fn each_operation_is_the_one_rvic_call() {
         let chip = Rvic::<Fake>::new(&[0x0, 0x1, 0x100], 27);
+        assert!(!chip.ack_unmasked());
+        CALLS.with(|c| c.borrow_mut().clear());
         chip.cpu_init().unwrap();
         chip.send_ipi(2, 1);
         assert_eq!(chip.acknowledge(), Some(Irq::plain(7)));
@@ -381,6 +413,29 @@ mod tests {
         );
         assert_eq!(chip.vtimer(), 27);
         assert_eq!(chip.idle_irq(), Irq::plain(RVIC_IDLE_INTID));
+    }
+
+    /// Under ABI 0.4 an interrupt is taken with ACKNOWLEDGE_UNMASKED and
+    /// completed with no call; unmasking is still CLEAR_MASKED.
+    #[test]
+    fn abi_0_4_completes_with_no_call() {
+        VERSION.with(|v| *v.borrow_mut() = ABI_0_4);
+        let chip = Rvic::<Fake>::new(&[0x0, 0x1], 27);
+        assert!(chip.ack_unmasked());
+        assert_eq!(chip.acknowledge(), Some(Irq::plain(7)));
+        assert_eq!(chip.acknowledge(), None);
+        chip.complete(Irq::plain(7));
+        chip.unmask(3);
+        let calls = CALLS.with(|c| c.borrow().clone());
+        assert_eq!(
+            calls,
+            [
+                (RVIC_VERSION, [0, 0, 0]),
+                (RVIC_ACKNOWLEDGE_UNMASKED, [0, 0, 0]),
+                (RVIC_ACKNOWLEDGE_UNMASKED, [0, 0, 0]),
+                (RVIC_CLEAR_MASKED, [0, 3, 0]),
+            ]
+        );
     }
 
     fn fixture(name: &str) -> Vec<u8> {
