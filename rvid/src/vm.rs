@@ -364,11 +364,14 @@ impl Vm {
                 Ok(0)
             }
             Call::Acknowledge | Call::AcknowledgeUnmasked => {
-                let take = match call {
-                    Call::Acknowledge => Rvic::acknowledge,
-                    _ => Rvic::acknowledge_unmasked,
-                };
-                let intid = self.with(caller, kick, take)?;
+                // A closure, not a function pointer: it inlines.
+                let intid = self.with(caller, kick, |r| {
+                    if call == Call::Acknowledge {
+                        r.acknowledge()
+                    } else {
+                        r.acknowledge_unmasked()
+                    }
+                })?;
                 bump(&self.vcpus[caller].counters.acks);
                 Ok(intid.into())
             }

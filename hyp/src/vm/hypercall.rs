@@ -30,7 +30,9 @@ impl Vm {
         let req = Request::decode([ctx.x[0], ctx.x[1], ctx.x[2], ctx.x[3]]);
         let mut regs = [0u64; 4];
         let outcome = match req.function {
-            Function::Interrupt(call) if self.irqc.abi().offers(call) => {
+            // A call the VM's ABI version does not offer is answered
+            // NOT_SUPPORTED, and counted, by the rVID layer itself.
+            Function::Interrupt(call) => {
                 regs = self.interrupt_call(cpu, call, req.args);
                 Outcome::Resume
             }
@@ -55,8 +57,7 @@ impl Vm {
                 regs[0] = x0;
                 outcome
             }
-            // ACKNOWLEDGE_UNMASKED under ABI 0.3 too: as any unknown ID.
-            Function::Interrupt(_) | Function::Unknown => {
+            Function::Unknown => {
                 self.vcpus[cpu].stats.unsupported.fetch_add(1, Relaxed);
                 regs[0] = NOT_SUPPORTED;
                 Outcome::Resume

@@ -35,7 +35,9 @@ pub fn counters(vm: &Vm) {
         }
         log::info!(
             "vcpu{cpu} hypercalls:{calls} unsupported={} | acks={} merged={} dropped(vm)={}",
-            s.unsupported.load(Relaxed),
+            // Unknown function IDs (here) and calls the ABI version does
+            // not offer (the rVID layer's).
+            s.unsupported.load(Relaxed) + c.unsupported,
             c.acks,
             c.merged,
             c.dropped
