@@ -46,7 +46,7 @@
 //!   caller, else ERROR_PARAMETER(0). Trigger rules and exclusive routes:
 //!   see [`Rvid`].
 
-use crate::counters::{bump, Cells};
+use crate::counters::{bump, bump_own, Cells};
 use crate::{Counters, LineEffect, Route, Rvid, Trigger, VcpuSet};
 use alloc::boxed::Box;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -372,7 +372,7 @@ impl Vm {
                         r.acknowledge_unmasked()
                     }
                 })?;
-                bump(&self.vcpus[caller].counters.acks);
+                bump_own(&self.vcpus[caller].counters.acks);
                 Ok(intid.into())
             }
             Call::Resample => self.resample(caller, x[0], out, hw),
