@@ -51,10 +51,13 @@ impl Run {
 }
 
 /// Kill a run and everything it started (scripts/run and its QEMU share the
-/// process group the run was started in).
+/// process group the run was started in). The `--` matters: `kill -KILL
+/// -PGID` returns 0 but kills nothing, which left QEMUs that outlive their
+/// test (the parked board's, two a run) spinning on the host's CPUs.
 fn kill_group(child: &mut std::process::Child) {
     let _ = Command::new("kill")
         .arg("-KILL")
+        .arg("--")
         .arg(format!("-{}", child.id()))
         .status();
     let _ = child.kill();
