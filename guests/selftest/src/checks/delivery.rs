@@ -154,27 +154,10 @@ fn fairness(ctx: &Ctx) -> Outcome {
             ok(RVIC_SIGNAL, [me, k, 0])?;
             ok(RVIC_CLEAR_MASKED, [me, k, 0])?;
         }
-        let (mut last, mut worst) = ([0u64; IPIS as usize], 0);
-        let rounds = 3 * limit;
-        for i in 1..=rounds {
-            let c = arch::hvc(RVIC_ACKNOWLEDGE, [0; 3]);
-            ensure!(
-                c.status() == SUCCESS && c.value() < IPIS,
-                "{c} answered {:x?}",
-                c.ret
-            );
-            let k = c.value();
-            worst = worst.max(i - last[k as usize]);
-            last[k as usize] = i;
+        longest_wait(RVIC_ACKNOWLEDGE, limit, |k| {
             ok(RVIC_SIGNAL, [me, k, 0])?;
-            ok(RVIC_CLEAR_MASKED, [me, k, 0])?;
-        }
-        worst = last.iter().fold(worst, |w, &l| w.max(rounds + 1 - l));
-        ensure!(
-            worst <= limit,
-            "an INTID waited {worst} acknowledgements (T+U = {limit})"
-        );
-        Ok(())
+            ok(RVIC_CLEAR_MASKED, [me, k, 0])
+        })
     })();
     for _ in 0..2 * IPIS {
         if arch::hvc(RVIC_ACKNOWLEDGE, [0; 3]).status() != SUCCESS {
@@ -186,6 +169,33 @@ fn fairness(ctx: &Ctx) -> Outcome {
     }
     arch::irqs_on();
     r
+}
+
+/// The fairness measurement both acknowledgements share: with the IPIs
+/// deliverable, `3 × limit` acknowledgements by `ack`, each INTID made
+/// deliverable again by `rearm`; no INTID may wait more than `limit`
+/// (T+U) acknowledgements, counting to the end of the run.
+pub(super) fn longest_wait(ack: u32, limit: u64, rearm: impl Fn(u64) -> Outcome) -> Outcome {
+    let (mut last, mut worst) = ([0u64; IPIS as usize], 0);
+    let rounds = 3 * limit;
+    for i in 1..=rounds {
+        let c = arch::hvc(ack, [0; 3]);
+        ensure!(
+            c.status() == SUCCESS && c.value() < IPIS,
+            "{c} answered {:x?}",
+            c.ret
+        );
+        let k = c.value();
+        worst = worst.max(i - last[k as usize]);
+        last[k as usize] = i;
+        rearm(k)?;
+    }
+    worst = last.iter().fold(worst, |w, &l| w.max(rounds + 1 - l));
+    ensure!(
+        worst <= limit,
+        "an INTID waited {worst} acknowledgements (T+U = {limit})"
+    );
+    Ok(())
 }
 
 /// Unmask the IPIs on every vCPU.

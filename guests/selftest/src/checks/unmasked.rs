@@ -127,26 +127,9 @@ fn fairness(ctx: &Ctx) -> Outcome {
             ok(RVIC_CLEAR_MASKED, [me, k, 0])?;
             ok(RVIC_SIGNAL, [me, k, 0])?;
         }
-        let (mut last, mut worst) = ([0u64; IPIS as usize], 0);
-        let rounds = 3 * limit;
-        for i in 1..=rounds {
-            let c = arch::hvc(RVIC_ACKNOWLEDGE_UNMASKED, [0; 3]);
-            ensure!(
-                c.status() == SUCCESS && c.value() < IPIS,
-                "{c} answered {:x?}",
-                c.ret
-            );
-            let k = c.value();
-            worst = worst.max(i - last[k as usize]);
-            last[k as usize] = i;
-            ok(RVIC_SIGNAL, [me, k, 0])?;
-        }
-        worst = last.iter().fold(worst, |w, &l| w.max(rounds + 1 - l));
-        ensure!(
-            worst <= limit,
-            "an INTID waited {worst} acknowledgements (T+U = {limit})"
-        );
-        Ok(())
+        super::delivery::longest_wait(RVIC_ACKNOWLEDGE_UNMASKED, limit, |k| {
+            ok(RVIC_SIGNAL, [me, k, 0])
+        })
     })();
     for k in 0..IPIS {
         arch::hvc(RVIC_CLEAR_PENDING, [me, k, 0]);
