@@ -197,11 +197,6 @@ impl Vm {
         self.space
     }
 
-    /// The ABI version this VM offers.
-    pub fn abi(&self) -> Abi {
-        self.abi
-    }
-
     /// The number of vCPUs.
     pub fn vcpus(&self) -> usize {
         self.vcpus.len()
